@@ -116,8 +116,6 @@ class ModuleBuilder:
         for f in self.program.functions:
             if f.name in seen:
                 raise self.error(f.pos, f"function '{f.name}' is defined twice")
-            if f.name in BUILTINS:
-                raise self.error(f.pos, f"function '{f.name}' has the name of a builtin op")
             seen[f.name] = f
         chosen = self.reachable(entry)
         for f in chosen:

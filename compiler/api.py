@@ -1,0 +1,200 @@
+"""The Python API: `tessera.compile(path_or_source, target="c")`.
+
+    prog = tessera.compile("examples/mlp.tsr")
+    y = prog.mlp(x, w1, b1, w2)          # symbolic dims (B) inferred from the arrays
+    prog.lower("mlp", "linalg", B=8)     # the IR of any level, to look at or to run
+
+A program is compiled lazily, once per entry function and binding of its symbolic
+dimensions, for the chosen target (see `tessera.targets.backends`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from tessera.compiler.diagnostics import TesseraError
+from tessera.compiler.frontend import syntax as S
+
+NUMPY_DTYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32, "i8": np.int8}
+
+# Levels a program can be shown at, and the pipeline that reaches each from `graph`.
+LEVELS: dict[str, str] = {
+    "graph": "",
+    "linalg": "lower-to-linalg",
+    "buffers": "lower-to-linalg,bufferize",
+    "loops": "lower-to-loops",
+    "c-loops": "lower-to-c",
+}
+
+
+def read_source(path_or_source: str | os.PathLike) -> tuple[str, str]:
+    """(text, filename): a path to a `.tsr` file, or the program text itself."""
+    if isinstance(path_or_source, os.PathLike) or (
+        isinstance(path_or_source, str)
+        and "\n" not in path_or_source
+        and path_or_source.endswith(".tsr")
+    ):
+        path = os.fspath(path_or_source)
+        with open(path, encoding="utf-8") as f:
+            return f.read(), path
+    return str(path_or_source), "<source>"
+
+
+def default_entry(program: S.Program, filename: str) -> str:
+    """The function named like the file, else the last one (helpers come first)."""
+    if not program.functions:
+        raise TesseraError(f"{filename} defines no function")
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    names = [f.name for f in program.functions]
+    return stem if stem in names else names[-1]
+
+
+def infer_bindings(
+    fn: S.Function, arrays: Sequence[np.ndarray], known: dict[str, int]
+) -> dict[str, int]:
+    """Bind the symbolic dimensions of `fn`'s parameters from the shapes of `arrays`."""
+    if len(arrays) != len(fn.params):
+        raise TesseraError(
+            f"'{fn.name}' takes {len(fn.params)} argument(s), got {len(arrays)}"
+        )
+    bound = dict(known)
+    for p, a in zip(fn.params, arrays):
+        dims = p.type.dims
+        if a.ndim != len(dims):
+            raise TesseraError(
+                f"'{fn.name}': argument '{p.name}' needs rank {len(dims)}, got shape {a.shape}"
+            )
+        for d, size in zip(dims, a.shape):
+            if isinstance(d.value, int):
+                if d.value != size:
+                    raise TesseraError(
+                        f"'{fn.name}': argument '{p.name}' needs shape "
+                        f"{_dims_text(dims)}, got {tuple(a.shape)}"
+                    )
+            elif bound.setdefault(d.value, size) != size:
+                raise TesseraError(
+                    f"'{fn.name}': dimension '{d.value}' is {bound[d.value]} elsewhere but "
+                    f"{size} in argument '{p.name}'"
+                )
+    return bound
+
+
+def _dims_text(dims: Sequence[S.Dim]) -> str:
+    return "[" + ", ".join(str(d.value) for d in dims) + "]"
+
+
+def coerce(fn: S.Function, arrays: Sequence) -> list[np.ndarray]:
+    """Convert the arguments to the declared element types, refusing lossy kinds."""
+    out = []
+    for p, a in zip(fn.params, arrays):
+        want = np.dtype(NUMPY_DTYPES[p.type.dtype])
+        arr = np.asarray(a)
+        if arr.dtype != want:
+            if arr.dtype.kind == "f" and want.kind != "f":
+                raise TesseraError(
+                    f"'{fn.name}': argument '{p.name}' is {p.type.dtype} but got "
+                    f"floating-point values ({arr.dtype})"
+                )
+            arr = arr.astype(want)
+        out.append(np.ascontiguousarray(arr))
+    return out
+
+
+@dataclass
+class Program:
+    """A `.tsr` program compiled on demand for one target."""
+
+    text: str
+    filename: str
+    target: str = "c"
+    bindings: dict[str, int] = field(default_factory=dict)
+    _syntax: S.Program | None = None
+    _compiled: dict[tuple, Callable] = field(default_factory=dict)
+
+    def __post_init__(self):
+        from tessera.compiler.frontend.parser import parse_program
+
+        self._syntax = parse_program(self.text, self.filename)
+
+    @property
+    def function_names(self) -> list[str]:
+        return [f.name for f in self._syntax.functions]
+
+    def syntax_of(self, name: str) -> S.Function:
+        for f in self._syntax.functions:
+            if f.name == name:
+                return f
+        known = ", ".join(self.function_names)
+        raise TesseraError(f"no function named '{name}' in {self.filename} (functions: {known})")
+
+    def graph(self, entry: str, bindings: dict[str, int] | None = None) -> ModuleOp:
+        """The verified `graph` module of `entry` and the functions it calls."""
+        from tessera.compiler.frontend import tsr_to_module
+
+        return tsr_to_module(self.text, self.filename, {**self.bindings, **(bindings or {})},
+                             entry=entry)
+
+    def lower(self, entry: str, level: str = "graph", **bindings: int) -> ModuleOp:
+        """The module of `entry` at a named level (see LEVELS) or after a pipeline spec."""
+        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.registry import make_context
+
+        module = self.graph(entry, bindings)
+        spec = LEVELS.get(level, level)
+        if spec:
+            run_pipeline(spec, make_context(), module)
+        return module
+
+    def function(self, name: str) -> Function:
+        return Function(self, self.syntax_of(name))
+
+    def __getattr__(self, name: str) -> Function:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.function(name)
+
+    def compiled(self, fn: S.Function, bindings: dict[str, int]) -> Callable:
+        key = (fn.name, tuple(sorted(bindings.items())))
+        if key not in self._compiled:
+            from tessera.targets import backend
+
+            self._compiled[key] = backend(self.target).load(self.graph(fn.name, bindings))[
+                fn.name
+            ]
+        return self._compiled[key]
+
+
+@dataclass
+class Function:
+    """One entry function; calling it compiles (once per shape binding) and runs."""
+
+    program: Program
+    syntax: S.Function
+
+    def prepare(self, *args) -> tuple[list[np.ndarray], dict[str, int]]:
+        arrays = [np.asarray(a) for a in args]
+        bindings = infer_bindings(self.syntax, arrays, self.program.bindings)
+        return coerce(self.syntax, arrays), bindings
+
+    def __call__(self, *args):
+        arrays, bindings = self.prepare(*args)
+        results = self.program.compiled(self.syntax, bindings)(*arrays)
+        return results[0] if len(results) == 1 else tuple(results)
+
+
+def compile(
+    path_or_source: str | os.PathLike,
+    target: str = "c",
+    bindings: dict[str, int] | None = None,
+) -> Program:
+    """Parse a `.tsr` program (a path or the text) for `target` ("c", "interp", "loops")."""
+    from tessera.targets import backend
+
+    backend(target)  # an unknown target is an error now, not at the first call
+    text, filename = read_source(path_or_source)
+    return Program(text, filename, target, dict(bindings or {}))
