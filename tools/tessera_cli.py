@@ -1,0 +1,136 @@
+"""`tessera`: run a `.tsr` program on a target and check it against the reference.
+
+    tessera run examples/lenet5.tsr --target c --seed 0
+    tessera run examples/mlp.tsr --bind B=64 --inputs inputs.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tessera", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="compile, run on inputs, compare with the reference")
+    run.add_argument("file", help="a .tsr program")
+    run.add_argument("--entry", help="the function to run (default: the one named like the "
+                     "file, else the last)")
+    run.add_argument("--target", default="c", help="c, loops or interp (default: c)")
+    run.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
+                     help="bind a symbolic dimension (repeatable)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    run.add_argument("--inputs", metavar="FILE.npz", help="inputs by parameter name")
+    run.add_argument("--save", metavar="FILE.npz", help="write the inputs and results")
+    run.add_argument("--repeat", type=int, default=None,
+                     help="timed calls (default: as many as fit in about a second, 3..1000)")
+    return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from tessera.compiler.agreement import compare, random_inputs
+    from tessera.compiler.api import NUMPY_DTYPES, Program, default_entry, read_source
+    from tessera.compiler.diagnostics import TesseraError
+    from tessera.compiler.frontend import parse_bindings
+    from tessera.compiler.frontend.builder import type_text
+    from tessera.targets import backend
+
+    target = backend(args.target)
+    reference = backend("interp")
+    text, filename = read_source(args.file)
+    program = Program(text, filename, args.target, parse_bindings(args.bind))
+    entry = args.entry or default_entry(program._syntax, filename)
+    fn = program.syntax_of(entry)
+    graph = program.graph(entry)
+    func_op = next(op for op in graph.ops if op.sym_name.data == entry)
+    arg_types = func_op.function_type.inputs.data
+
+    if args.inputs:
+        try:
+            data = np.load(args.inputs)
+        except (OSError, ValueError) as e:
+            raise TesseraError(f"cannot read inputs from {args.inputs}: {e}") from None
+        missing = [p.name for p in fn.params if p.name not in data]
+        if missing:
+            raise TesseraError(f"{args.inputs} lacks input(s) {', '.join(missing)}")
+        inputs = [np.asarray(data[p.name]) for p in fn.params]
+        for p, t, a in zip(fn.params, arg_types, inputs):
+            if tuple(a.shape) != tuple(t.get_shape()):
+                raise TesseraError(
+                    f"input '{p.name}' in {args.inputs} has shape {a.shape}, "
+                    f"expected {type_text(t)}"
+                )
+        inputs = [a.astype(NUMPY_DTYPES[p.type.dtype]) for p, a in zip(fn.params, inputs)]
+    else:
+        inputs = random_inputs(
+            [(tuple(t.get_shape()), NUMPY_DTYPES[p.type.dtype]) for p, t in zip(fn.params, arg_types)],
+            args.seed,
+        )
+
+    bound = ", ".join(f"{k}={v}" for k, v in sorted(_bindings_of(fn, arg_types).items()))
+    started = time.perf_counter()
+    compiled = target.load(program.graph(entry))[entry]
+    compile_s = time.perf_counter() - started
+    expected = reference.load(graph)[entry](*inputs)
+    results = compiled(*inputs)
+
+    print(f"{entry} on {args.target}" + (f" ({bound})" if bound else "")
+          + f": compiled in {compile_s:.2f} s")
+    ok = True
+    for i, (r, e) in enumerate(zip(results, expected)):
+        agreement = compare(r, e)
+        ok &= agreement.ok
+        shape = f"{dtype_name(e.dtype)}{list(e.shape)}"
+        print(f"  result {i}: {shape}  {agreement}")
+    if args.target != "interp":
+        median, count = time_calls(compiled, inputs, args.repeat)
+        print(f"  time per call: {median * 1e3:.3f} ms (median of {count})")
+    if args.save:
+        np.savez(args.save, **{p.name: a for p, a in zip(fn.params, inputs)},
+                 **{f"result{i}": r for i, r in enumerate(results)})
+    return 0 if ok else 1
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    return {"float32": "f32", "float64": "f64", "int32": "i32", "int8": "i8"}[np.dtype(dtype).name]
+
+
+def _bindings_of(fn, arg_types) -> dict[str, int]:
+    out = {}
+    for p, t in zip(fn.params, arg_types):
+        for d, size in zip(p.type.dims, t.get_shape()):
+            if isinstance(d.value, str):
+                out[d.value] = size
+    return out
+
+
+def time_calls(fn, inputs, repeat: int | None = None) -> tuple[float, int]:
+    """Median seconds per call after a warm-up call; `repeat` None = about one second."""
+    fn(*inputs)
+    if repeat is None:
+        started = time.perf_counter()
+        fn(*inputs)
+        once = max(time.perf_counter() - started, 1e-6)
+        repeat = int(min(1000, max(3, 1.0 / once)))
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn(*inputs)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)), repeat
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tessera.compiler.diagnostics import run_reporting_errors
+
+    args = build_parser().parse_args(argv)
+    return run_reporting_errors("tessera", lambda: run_command(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
