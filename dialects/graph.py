@@ -148,6 +148,11 @@ class GraphOp(IRDLOperation):
     def inferred_type(self) -> TensorType:
         raise NotImplementedError  # every concrete op overrides this
 
+    @classmethod
+    def short_name(cls) -> str:
+        """The op's name as the DSL spells it, used in shape-rule messages."""
+        return cls.name.removeprefix("graph.")
+
     def verify_(self) -> None:
         try:
             expected = self.inferred_type()
@@ -215,7 +220,7 @@ class ElementwiseBinaryOp(GraphOp):
     )
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
-        t = self.infer_type(self.name, lhs.type, rhs.type)
+        t = self.infer_type(self.short_name(), lhs.type, rhs.type)
         super().__init__(operands=[lhs, rhs], result_types=[t])
 
     @staticmethod
@@ -225,7 +230,7 @@ class ElementwiseBinaryOp(GraphOp):
         return tensor(broadcast_shapes(op, shape_of(lhs), shape_of(rhs)), el)
 
     def inferred_type(self) -> TensorType:
-        return self.infer_type(self.name, self.lhs.type, self.rhs.type)
+        return self.infer_type(self.short_name(), self.lhs.type, self.rhs.type)
 
 
 @irdl_op_definition
@@ -280,7 +285,7 @@ class ElementwiseUnaryOp(GraphOp):
     FLOATS_ONLY: ClassVar[bool] = True
 
     def __init__(self, input: SSAValue):
-        t = self.infer_type(self.name, input.type)
+        t = self.infer_type(self.short_name(), input.type)
         super().__init__(operands=[input], result_types=[t])
 
     @classmethod
@@ -293,7 +298,7 @@ class ElementwiseUnaryOp(GraphOp):
         return input
 
     def inferred_type(self) -> TensorType:
-        return self.infer_type(self.name, self.input.type)
+        return self.infer_type(self.short_name(), self.input.type)
 
 
 @irdl_op_definition

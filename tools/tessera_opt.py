@@ -61,7 +61,9 @@ class TesseraOptMain(xDSLOptMain):
     def _read_tsr(self, io: IO[bytes]):
         from tessera.compiler.frontend import parse_bindings, tsr_to_module
 
-        text = io.read().decode("utf-8")
+        # Blank lines stand in for the chunks before this one (--split-input-file), so the
+        # reported line numbers are those of the file.
+        text = "\n" * self._chunk_offset + io.read().decode("utf-8")
         return tsr_to_module(
             text, self._input_name(), parse_bindings(self.args.bind), entry=self.args.entry
         )
