@@ -155,9 +155,9 @@ class Emitter:
         for v in operands:
             number = scalar_constant(v)
             if number is not None:
-                slots.append(number)
+                slots.append(("constant", number))
             else:
-                slots.append(len(inputs))
+                slots.append(("input", len(inputs)))
                 inputs.append(v)
                 maps.append(broadcast_map(G.shape_of(v.type), shape))
         init = init if init is not None else self.empty(shape, out_type.element_type)
@@ -165,8 +165,8 @@ class Emitter:
         def make_body(args):
             consts: list[Operation] = []
             values: list[SSAValue] = []
-            for slot in slots:
-                if isinstance(slot, int):
+            for kind, slot in slots:
+                if kind == "input":
                     values.append(args[slot])
                 else:
                     c = scalar.constant(slot, out_type.element_type)
@@ -516,7 +516,7 @@ class LowerGraphOp(RewritePattern):
             return
         emitter = Emitter(op, [])
         result = lowering(emitter, op)
-        rewriter.replace_op(op, emitter.ops, [result])
+        rewriter.replace(op, emitter.ops, [result])
 
 
 @dataclass(frozen=True)

@@ -373,7 +373,10 @@ class FunctionBuilder:
 
     def user_call(self, e: S.Call) -> list[SSAValue]:
         if e.name == self.f.name:
-            raise self.error(e.pos, f"'{e.name}' calls itself; recursion is not supported")
+            shadowed = f" (it shadows the builtin '{e.name}': rename it)" if e.name in BUILTINS else ""
+            raise self.error(
+                e.pos, f"'{e.name}' calls itself; recursion is not supported{shadowed}"
+            )
         if e.kwargs:
             name = next(iter(e.kwargs))
             raise self.error(e.kwarg_pos[name], f"'{e.name}' takes no keyword arguments")

@@ -1,0 +1,38 @@
+"""The `c` backend: lower a `graph` module to loops, emit C, build, load, call."""
+
+from __future__ import annotations
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+
+from tessera.targets import Compiled
+
+PIPELINE = "lower-to-c"
+
+
+class CBackend:
+    name = "c"
+
+    def __init__(self, extra_flags: tuple[str, ...] = ()):
+        self.extra_flags = extra_flags
+
+    def load(self, module: ModuleOp) -> dict[str, Compiled]:
+        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.registry import make_context
+        from tessera.targets.c.runner import compile_module
+
+        names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
+        run_pipeline(PIPELINE, make_context(), module)
+        compiled = compile_module(module, extra_flags=self.extra_flags)
+
+        def entry(name: str) -> Compiled:
+            function = compiled[name]
+
+            def call(*args):
+                result = function(*args)
+                return list(result) if isinstance(result, tuple) else [result]
+
+            call.c_function = function  # for timing without conversion overheads
+            return call
+
+        return {name: entry(name) for name in names}
