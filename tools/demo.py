@@ -22,9 +22,12 @@ LEVELS = [
 
 
 def excerpt(text: str, anchor: str, lines: int) -> str:
-    """`lines` lines of `text` starting at the first line containing `anchor`."""
+    """`lines` lines of `text` from the first line that contains `anchor` and opens a body."""
     all_lines = text.splitlines()
-    start = next((i for i, line in enumerate(all_lines) if anchor in line), 0)
+    start = next(
+        (i for i, line in enumerate(all_lines) if anchor in line and line.rstrip().endswith("{")),
+        0,
+    )
     chunk = all_lines[start : start + lines]
     more = len(all_lines) - start - len(chunk)
     return "\n".join(chunk) + (f"\n    ... ({more} more lines)" if more > 0 else "")

@@ -109,20 +109,16 @@ def _bindings_of(fn, arg_types) -> dict[str, int]:
     return out
 
 
-def time_calls(fn, inputs, repeat: int | None = None) -> tuple[float, int]:
-    """Median seconds per call after a warm-up call; `repeat` None = about one second."""
-    fn(*inputs)
+def time_calls(compiled, inputs, repeat: int | None = None) -> tuple[float, int]:
+    """Median seconds per call; `repeat` None = as many calls as fit in about a second."""
+    from tessera.targets.c.runner import median_seconds
+
+    c_function = getattr(compiled, "c_function", None)
+    call = c_function.prepare(*inputs) if c_function else (lambda: compiled(*inputs))
     if repeat is None:
-        started = time.perf_counter()
-        fn(*inputs)
-        once = max(time.perf_counter() - started, 1e-6)
+        once = max(median_seconds(call, repeat=1, warmup=1), 1e-6)
         repeat = int(min(1000, max(3, 1.0 / once)))
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn(*inputs)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times)), repeat
+    return median_seconds(call, repeat=repeat, warmup=1), repeat
 
 
 def main(argv: list[str] | None = None) -> int:
