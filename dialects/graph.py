@@ -890,6 +890,12 @@ class ContractOp(GraphOp):
                         f"contract: input {i} of shape {fmt_shape(s)} disagrees with "
                         f"dims {list(extents)} through map {m}"
                     )
+        used = {r.position for m in self.maps for r in m.results if isinstance(r, AffineDimExpr)}
+        for d in range(len(out), len(extents)):
+            if d not in used:
+                raise ShapeError(
+                    f"contract: reduction dimension d{d} is indexed by no input"
+                )
         block = self.body.block
         if len(block.args) != len(self.inputs):
             raise ShapeError("contract: the body needs one scalar argument per input")

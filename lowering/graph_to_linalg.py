@@ -1,7 +1,8 @@
 """graph-to-linalg: the `graph` dialect -> linalg on tensors.
 
 Named linalg ops where xDSL has a correct one (`linalg.matmul`, `linalg.conv_2d_nchw_fchw`,
-`linalg.transpose`, `linalg.fill`), `linalg.generic` for everything else. xDSL 0.74's
+`linalg.transpose`, `linalg.fill`), `tensor.insert_slice` for concat, `linalg.generic` for
+everything else. xDSL 0.74's
 `linalg.pooling_nchw_max` computes the wrong values, so pooling is a generic with a window
 operand (an empty tensor whose only job is to give the window loops their extent), as
 upstream's named pooling ops do.
@@ -445,15 +446,21 @@ def lower_broadcast_to(e: Emitter, op: G.BroadcastToOp) -> SSAValue:
 
 
 def lower_concat(e: Emitter, op: G.ConcatOp) -> SSAValue:
+    """Each input inserted into its slice of the result (`tensor.insert_slice`).
+
+    (A generic writing through an offset output map cannot express the piece at offset 0:
+    its output dimension would be a plain loop dimension of the wrong extent.)
+    """
     out = op.result.type
     axis = op.axis.value.data
     rank = len(G.shape_of(out))
     acc = e.empty(G.shape_of(out), out.element_type)
     offset = 0
     for v in op.inputs:
-        out_map = amap(rank, [dim(i) + offset if i == axis else dim(i) for i in range(rank)])
-        acc = e.generic([v], acc, [identity_map(rank), out_map], [PARALLEL] * rank, lambda a: [])
-        offset += G.shape_of(v.type)[axis]
+        shape = G.shape_of(v.type)
+        offsets = [offset if i == axis else 0 for i in range(rank)]
+        acc = e.add(tensor.InsertSliceOp.get(v, acc, list(shape), offsets, [1] * rank))
+        offset += shape[axis]
     return acc
 
 
