@@ -33,7 +33,7 @@ class LoopsBackend:
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
-        from tessera.lowering.loop_interp import run_loops
+        from tessera.targets.loop_interp import run_loops
 
         names = _function_names(module)
         run_pipeline("lower-to-loops", make_context(), module)

@@ -11,7 +11,7 @@ from xdsl.utils.exceptions import InterpretationError
 
 from tessera.compiler import registry
 from tessera.compiler.frontend.mlir_reader import parse_mlir
-from tessera.lowering.loop_interp import run_loops
+from tessera.targets.loop_interp import run_loops
 
 RNG = np.random.default_rng(0)
 

@@ -1,0 +1,152 @@
+"""Compiling emitted C into a shared library, once per distinct (source, flags, compiler).
+
+Tuning compiles many candidates, often the same ones again, from several processes at once.
+So libraries live in a content-addressed cache (`$TESSERA_CACHE_DIR`, else
+`~/.cache/tessera`, under `c/`), keyed by a hash of the source, the flags, the compiler's
+version and the host CPU (`-march=native` code must not run on another machine sharing the
+cache). Each build happens in a private temporary directory inside the cache and is moved
+into place with `os.replace`, which is atomic: a concurrent reader sees the whole library
+or none. A missing compiler or a failed compile is a TesseraError carrying the compiler's
+own message.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from tessera.compiler.diagnostics import TesseraError
+
+DEFAULT_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-std=c99", "-fPIC", "-shared")
+# How much of a failing compiler's stderr a TesseraError carries.
+MAX_ERROR_LINES = 30
+
+
+def compiler_command() -> list[str]:
+    """The C compiler to run: `$TESSERA_CC` (may carry arguments), else `cc`, else `gcc`."""
+    configured = os.environ.get("TESSERA_CC", "").strip()
+    if configured:
+        return shlex.split(configured)
+    for candidate in ("cc", "gcc"):
+        if shutil.which(candidate):
+            return [candidate]
+    raise TesseraError("c target: no C compiler found (tried cc and gcc); set TESSERA_CC")
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("TESSERA_CACHE_DIR")
+    root = Path(configured) if configured else Path.home() / ".cache" / "tessera"
+    return root / "c"
+
+
+def _trimmed(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) > MAX_ERROR_LINES:
+        lines = lines[:MAX_ERROR_LINES] + [f"... ({len(lines) - MAX_ERROR_LINES} more lines)"]
+    return "\n".join(lines)
+
+
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    except FileNotFoundError:
+        raise TesseraError(
+            f"c target: C compiler '{command[0]}' not found; install one or set TESSERA_CC"
+        ) from None
+    except PermissionError:
+        raise TesseraError(f"c target: C compiler '{command[0]}' cannot be run") from None
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(command: tuple[str, ...]) -> str:
+    """`cc --version`, part of the cache key: a compiler upgrade rebuilds every library."""
+    result = _run([*command, "--version"])
+    if result.returncode != 0:
+        raise TesseraError(
+            f"c target: '{shlex.join(command)} --version' failed:\n{_trimmed(result.stderr)}")
+    return result.stdout.strip()
+
+
+@functools.lru_cache(maxsize=None)
+def _host_cpu() -> str:
+    """The host CPU's model and feature flags: what `-march=native` compiles for."""
+    description = [platform.machine()]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith(("model name", "flags", "Features")):
+                    description.append(line.strip())
+                if len(description) == 3:
+                    break
+    except OSError:
+        description.append(platform.processor())
+    return "\n".join(description)
+
+
+def cache_key(source: str, flags: Sequence[str], command: Sequence[str]) -> str:
+    identity = {
+        "source": source,
+        "flags": list(flags),
+        "compiler": list(command),
+        "version": compiler_version(tuple(command)),
+        "host": _host_cpu(),
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def build_shared_library(
+    source: str,
+    *,
+    extra_flags: Sequence[str] = (),
+    flags: Sequence[str] = DEFAULT_FLAGS,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Compile C `source` to a shared library and return its path, reusing a cached build.
+
+    `flags` replaces the default flags, `extra_flags` is appended to them (later flags win,
+    so `extra_flags=["-O0"]` overrides `-O3`). The compiler is `compiler_command()`.
+    """
+    command = compiler_command()
+    all_flags = [*flags, *extra_flags]
+    directory = Path(cache_dir) if cache_dir is not None else cache_root()
+    key = cache_key(source, all_flags, command)
+    library = directory / f"{key}.so"
+    if library.exists():
+        return library
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
+        try:
+            _compile(source, command, all_flags, build_dir, directory / key)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    except OSError as e:
+        raise TesseraError(f"c target: cannot build in the cache directory {directory}: {e}") \
+            from None
+    return library
+
+
+def _compile(source: str, command: list[str], flags: list[str], build_dir: Path,
+             destination: Path) -> None:
+    """Compile in `build_dir`, then publish `destination`.so (and its .c) atomically."""
+    source_file = build_dir / "kernel.c"
+    source_file.write_text(source, encoding="utf-8")
+    output = build_dir / "kernel.so"
+    # Relative names, so the compiler's messages say `kernel.c:3:5`, not a temporary path.
+    result = _run([*command, *flags, source_file.name, "-o", output.name], cwd=build_dir)
+    if result.returncode != 0:
+        raise TesseraError(
+            f"c target: '{shlex.join(command)}' failed (exit {result.returncode}) "
+            f"compiling the generated C:\n{_trimmed(result.stderr)}")
+    # The source beside the library, to read what a cached kernel is.
+    os.replace(source_file, destination.with_suffix(".c"))
+    os.replace(output, destination.with_suffix(".so"))
