@@ -54,6 +54,7 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 ELEMENT_TYPES = ("f32", "f64", "i32", "i8")
+I64_ARRAY = DenseArrayBase.constr(i64)
 
 
 class ShapeError(Exception):
@@ -154,10 +155,15 @@ class GraphOp(IRDLOperation):
         return cls.name.removeprefix("graph.")
 
     def verify_(self) -> None:
+        for v in (*self.operands, *self.results):
+            if isinstance(v.type, TensorType) and any(d < 0 for d in v.type.get_shape()):
+                raise VerifyException(f"'{self.name}' needs static shapes, got {v.type}")
         try:
             expected = self.inferred_type()
         except ShapeError as e:
-            raise VerifyException(f"'{self.name}' {e}") from e
+            # The rule's message starts with the DSL's name of the op; the prefix names it.
+            message = str(e).removeprefix(f"{self.short_name()}: ")
+            raise VerifyException(f"'{self.name}' {message}") from e
         actual = self.results[0].type
         if expected != actual:
             raise VerifyException(
@@ -387,7 +393,13 @@ class MatmulOp(GraphOp):
                 f"matmul: inner dimensions differ ({a[-1]} vs {b[-2]}) "
                 f"in {fmt_shape(a)} @ {fmt_shape(b)}"
             )
-        batch = broadcast_shapes("matmul", a[:-2], b[:-2])
+        try:
+            batch = broadcast_shapes("matmul", a[:-2], b[:-2])
+        except ShapeError:
+            raise ShapeError(
+                f"matmul: batch dimensions {fmt_shape(a[:-2])} and {fmt_shape(b[:-2])} do not "
+                f"broadcast in {fmt_shape(a)} @ {fmt_shape(b)}"
+            ) from None
         return tensor((*batch, a[-2], b[-1]), el)
 
     def inferred_type(self) -> TensorType:
@@ -421,9 +433,9 @@ class Conv2dOp(GraphOp):
     input = operand_def(TensorType)
     weight = operand_def(TensorType)
     result = result_def(TensorType)
-    stride = prop_def(DenseArrayBase)
-    padding = prop_def(DenseArrayBase)
-    dilation = prop_def(DenseArrayBase)
+    stride = prop_def(I64_ARRAY)
+    padding = prop_def(I64_ARRAY)
+    dilation = prop_def(I64_ARRAY)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = (
@@ -481,9 +493,9 @@ class Pool2dOp(GraphOp):
 
     input = operand_def(TensorType)
     result = result_def(TensorType)
-    kernel = prop_def(DenseArrayBase)
-    stride = prop_def(DenseArrayBase)
-    padding = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    stride = prop_def(I64_ARRAY)
+    padding = prop_def(I64_ARRAY)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -584,8 +596,8 @@ class ReductionOp(GraphOp):
 
     input = operand_def(TensorType)
     result = result_def(TensorType)
-    axes = prop_def(DenseArrayBase)
-    keepdims = prop_def(IntegerAttr)
+    axes = prop_def(I64_ARRAY)
+    keepdims = prop_def(BoolAttr)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -661,7 +673,7 @@ class TransposeOp(GraphOp):
     name = "graph.transpose"
     input = operand_def(TensorType)
     result = result_def(TensorType)
-    perm = prop_def(DenseArrayBase)
+    perm = prop_def(I64_ARRAY)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -820,7 +832,7 @@ class ContractOp(GraphOp):
     inputs = var_operand_def(TensorType)
     result = result_def(TensorType)
     indexing_maps = prop_def(ArrayAttr[AffineMapAttr])
-    dims = prop_def(DenseArrayBase)
+    dims = prop_def(I64_ARRAY)
     kind = prop_def(StringAttr)
     body = region_def("single_block")
     traits = traits_def(Pure())
@@ -864,7 +876,9 @@ class ContractOp(GraphOp):
     def inferred_type(self) -> TensorType:
         kind = self.kind.data
         if kind not in CONTRACT_KINDS:
-            raise ShapeError(f"contract: unknown kind '{kind}' (expected one of {CONTRACT_KINDS})")
+            raise ShapeError(
+                f"contract: unknown kind '{kind}' (expected one of {', '.join(CONTRACT_KINDS)})"
+            )
         extents = self.extents
         out = shape_of(self.result.type)
         if len(extents) < len(out) or tuple(extents[: len(out)]) != out:
@@ -885,7 +899,12 @@ class ContractOp(GraphOp):
                     f"{len(extents)} dims and shape {fmt_shape(s)}"
                 )
             for r, size in zip(m.results, s):
-                if not isinstance(r, AffineDimExpr) or extents[r.position] != size:
+                if not isinstance(r, AffineDimExpr):
+                    raise ShapeError(
+                        f"contract: indexing map {m} of input {i} must use plain dimensions, "
+                        f"got {r}"
+                    )
+                if extents[r.position] != size:
                     raise ShapeError(
                         f"contract: input {i} of shape {fmt_shape(s)} disagrees with "
                         f"dims {list(extents)} through map {m}"

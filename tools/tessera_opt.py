@@ -71,8 +71,8 @@ class TesseraOptMain(xDSLOptMain):
     def _read_mlir(self, io: IO[bytes]):
         from tessera.compiler.frontend.mlir_reader import parse_mlir
 
-        return parse_mlir(self.ctx, io.read().decode("utf-8"), self._input_name(),
-                          self._chunk_offset)
+        text = "\n" * self._chunk_offset + io.read().decode("utf-8")
+        return parse_mlir(self.ctx, text, self._input_name())
 
     _chunk_offset = 0
 

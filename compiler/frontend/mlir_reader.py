@@ -16,11 +16,10 @@ from tessera.compiler.diagnostics import register_source
 
 
 class LocatingParser(Parser):
-    def __init__(self, ctx: Context, text: str, name: str, line_offset: int = 0):
+    def __init__(self, ctx: Context, text: str, name: str):
         super().__init__(ctx, text, name)
         self._text = text
         self._name = name
-        self._line_offset = line_offset
 
     def parse_operation(self) -> Operation:
         start = self._current_token.span.start
@@ -28,12 +27,15 @@ class LocatingParser(Parser):
         if isinstance(op.location, UnknownLoc):
             line = self._text.count("\n", 0, start) + 1
             column = start - (self._text.rfind("\n", 0, start) + 1) + 1
-            op.location = FileLineColLoc(StringAttr(self._name), IntAttr(line + self._line_offset), IntAttr(column))
+            op.location = FileLineColLoc(StringAttr(self._name), IntAttr(line), IntAttr(column))
         return op
 
 
-def parse_mlir(ctx: Context, text: str, name: str, line_offset: int = 0) -> ModuleOp:
-    """Parse a module; `line_offset` places a `--split-input-file` chunk in its file."""
-    if line_offset == 0:
-        register_source(name, text)
-    return LocatingParser(ctx, text, name, line_offset).parse_module()
+def parse_mlir(ctx: Context, text: str, name: str) -> ModuleOp:
+    """Parse a module whose ops get their line and column in `name` as locations.
+
+    A `--split-input-file` chunk is passed with blank lines standing in for the chunks
+    before it, so both the locations and the quoted source lines are those of the file.
+    """
+    register_source(name, text)
+    return LocatingParser(ctx, text, name).parse_module()
