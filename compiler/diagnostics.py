@@ -87,8 +87,8 @@ def verify_located(root: Operation) -> None:
     """Verify `root`, reporting the first failing op at its source location.
 
     Each op's own rules (`verify_`: IRDL constraints and the custom verifier) are checked
-    innermost first, so the message names the op that is actually wrong; xDSL's structural
-    checks (terminators, dominance) follow.
+    op by op in program order, so the message names the first op that is actually wrong,
+    at its location; xDSL's structural checks (terminators, dominance) follow.
     """
     for op in root.walk(reverse=False):
         try:

@@ -139,7 +139,7 @@ def i64_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
-def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
     return tuple(int(v) for v in attr.get_values())
 
 
@@ -482,9 +482,9 @@ class Conv2dOp(GraphOp):
         return self.infer_type(
             self.input.type,
             self.weight.type,
-            _ints(self.stride),
-            _ints(self.padding),
-            _ints(self.dilation),
+            int_values(self.stride),
+            int_values(self.padding),
+            int_values(self.dilation),
         )
 
 
@@ -533,7 +533,7 @@ class Pool2dOp(GraphOp):
 
     def inferred_type(self) -> TensorType:
         return self.infer_type(
-            self.name, self.input.type, _ints(self.kernel), _ints(self.stride), _ints(self.padding)
+            self.name, self.input.type, int_values(self.kernel), int_values(self.stride), int_values(self.padding)
         )
 
 
@@ -632,7 +632,7 @@ class ReductionOp(GraphOp):
 
     @property
     def reduced_axes(self) -> tuple[int, ...]:
-        return _ints(self.axes)
+        return int_values(self.axes)
 
     def inferred_type(self) -> TensorType:
         return self.infer_type(
@@ -695,7 +695,7 @@ class TransposeOp(GraphOp):
         return tensor(tuple(x[p] for p in perm), input.element_type)
 
     def inferred_type(self) -> TensorType:
-        return self.infer_type(self.input.type, _ints(self.perm))
+        return self.infer_type(self.input.type, int_values(self.perm))
 
 
 @irdl_op_definition
@@ -863,7 +863,7 @@ class ContractOp(GraphOp):
 
     @property
     def extents(self) -> tuple[int, ...]:
-        return _ints(self.dims)
+        return int_values(self.dims)
 
     @property
     def maps(self) -> list[AffineMap]:

@@ -441,8 +441,6 @@ def evaluate_contract(op: graph.ContractOp, inputs: Sequence[np.ndarray]) -> np.
 # --------------------------------------------------------------------------------------
 
 
-def _ints(attr) -> tuple[int, ...]:
-    return tuple(int(v) for v in attr.get_values())
 
 
 def _elementwise(op: Operation, fn: Callable, args: PythonValues) -> PythonValues:
@@ -452,6 +450,16 @@ def _elementwise(op: Operation, fn: Callable, args: PythonValues) -> PythonValue
 
 def _axis(axis: int, rank: int) -> int:
     return axis % rank if rank else 0
+
+
+def _pool_params(op: graph.Pool2dOp) -> tuple:
+    """kernel, stride, padding and the result shape of a pooling op."""
+    return (
+        graph.int_values(op.kernel),
+        graph.int_values(op.stride),
+        graph.int_values(op.padding),
+        tuple(op.result.type.get_shape()),
+    )
 
 
 @register_impls
@@ -539,34 +547,20 @@ class GraphFunctions(InterpreterFunctions):
         out = conv2d(
             x,
             w,
-            _ints(op.stride),
-            _ints(op.padding),
-            _ints(op.dilation),
+            graph.int_values(op.stride),
+            graph.int_values(op.padding),
+            graph.int_values(op.dilation),
             tuple(op.result.type.get_shape()),
         )
         return (_result(op, out),)
 
     @impl(graph.MaxPool2dOp)
     def run_maxpool2d(self, interpreter: Interpreter, op: graph.MaxPool2dOp, args: PythonValues):
-        out = maxpool2d(
-            args[0],
-            _ints(op.kernel),
-            _ints(op.stride),
-            _ints(op.padding),
-            tuple(op.result.type.get_shape()),
-        )
-        return (_result(op, out),)
+        return (_result(op, maxpool2d(args[0], *_pool_params(op))),)
 
     @impl(graph.AvgPool2dOp)
     def run_avgpool2d(self, interpreter: Interpreter, op: graph.AvgPool2dOp, args: PythonValues):
-        out = avgpool2d(
-            args[0],
-            _ints(op.kernel),
-            _ints(op.stride),
-            _ints(op.padding),
-            tuple(op.result.type.get_shape()),
-        )
-        return (_result(op, out),)
+        return (_result(op, avgpool2d(args[0], *_pool_params(op))),)
 
     # Softmax and reductions
 
@@ -607,7 +601,7 @@ class GraphFunctions(InterpreterFunctions):
 
     @impl(graph.TransposeOp)
     def run_transpose(self, interpreter: Interpreter, op: graph.TransposeOp, args: PythonValues):
-        return (_result(op, np.transpose(args[0], _ints(op.perm))),)
+        return (_result(op, np.transpose(args[0], graph.int_values(op.perm))),)
 
     @impl(graph.ReshapeOp)
     def run_reshape(self, interpreter: Interpreter, op: graph.ReshapeOp, args: PythonValues):

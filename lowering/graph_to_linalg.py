@@ -181,6 +181,15 @@ class Emitter:
             inputs, init, [*maps, identity_map(len(shape))], [PARALLEL] * len(shape), make_body
         )
 
+    def divided(self, value: SSAValue, count: int, out_type: TensorType) -> SSAValue:
+        """`value / count` elementwise (averages)."""
+
+        def body(v):
+            c = scalar.constant(count, out_type.element_type)
+            return [c, *scalar.binary("div", v[0], c.result)]
+
+        return self.elementwise([value], out_type, body)
+
     def pad(self, x: SSAValue, pads: Sequence[int], fill: arith.ConstantOp) -> SSAValue:
         """Copy NCHW `x` into the interior of a buffer filled with `fill`, padding H and W."""
         shape = G.shape_of(x.type)
@@ -295,7 +304,7 @@ def lower_matmul(e: Emitter, op: G.MatmulOp) -> SSAValue:
 def lower_conv2d(e: Emitter, op: G.Conv2dOp) -> SSAValue:
     out = op.result.type
     et = out.element_type
-    x = e.pad(op.input, G._ints(op.padding), scalar.constant(0, et))
+    x = e.pad(op.input, G.int_values(op.padding), scalar.constant(0, et))
     init = e.filled(G.shape_of(out), et, scalar.constant(0, et))
     return e.add(
         linalg.Conv2DNchwFchwOp(
@@ -303,10 +312,10 @@ def lower_conv2d(e: Emitter, op: G.Conv2dOp) -> SSAValue:
             [init],
             [out],
             strides=DenseIntOrFPElementsAttr.from_list(
-                TensorType(i64, [2]), list(G._ints(op.stride))
+                TensorType(i64, [2]), list(G.int_values(op.stride))
             ),
             dilations=DenseIntOrFPElementsAttr.from_list(
-                TensorType(i64, [2]), list(G._ints(op.dilation))
+                TensorType(i64, [2]), list(G.int_values(op.dilation))
             ),
         )
     )
@@ -316,10 +325,10 @@ def _pool_window(e: Emitter, op: G.Pool2dOp, kind: str) -> SSAValue:
     """Sum or max over each window: iteration space (n, c, oh, ow, kh, kw)."""
     out = op.result.type
     et = out.element_type
-    kh, kw = G._ints(op.kernel)
-    sh, sw = G._ints(op.stride)
+    kh, kw = G.int_values(op.kernel)
+    sh, sw = G.int_values(op.stride)
     pad_value = scalar.lowest(et) if kind == "max" else scalar.constant(0, et)
-    x = e.pad(op.input, G._ints(op.padding), pad_value)
+    x = e.pad(op.input, G.int_values(op.padding), pad_value)
     window = e.empty((kh, kw), et)
     init = e.filled(G.shape_of(out), et, scalar.identity(kind, et))
     maps = [
@@ -342,14 +351,7 @@ def lower_maxpool(e: Emitter, op: G.MaxPool2dOp) -> SSAValue:
 
 def lower_avgpool(e: Emitter, op: G.AvgPool2dOp) -> SSAValue:
     summed = _pool_window(e, op, "add")
-    area = math.prod(G._ints(op.kernel))
-    et = op.result.type.element_type
-
-    def body(v):
-        c = scalar.constant(area, et)
-        return [c, *scalar.binary("div", v[0], c.result)]
-
-    return e.elementwise([summed], op.result.type, body)
+    return e.divided(summed, math.prod(G.int_values(op.kernel)), op.result.type)
 
 
 def lower_softmax(e: Emitter, op: G.SoftmaxOp) -> SSAValue:
@@ -389,13 +391,7 @@ def lower_reduction(e: Emitter, op: G.ReductionOp) -> SSAValue:
     if isinstance(op, G.SumOp):
         return total
     count = math.prod(G.shape_of(op.input.type)[a] for a in axes)
-    et = op.result.type.element_type
-
-    def body(v):
-        c = scalar.constant(count, et)
-        return [c, *scalar.binary("div", v[0], c.result)]
-
-    return e.elementwise([total], op.result.type, body)
+    return e.divided(total, count, op.result.type)
 
 
 def lower_transpose(e: Emitter, op: G.TransposeOp) -> SSAValue:
