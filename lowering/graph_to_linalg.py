@@ -86,7 +86,8 @@ def scalar_constant(value: SSAValue) -> float | int | None:
     if attr is None:
         return None
     values = attr.get_values()
-    if len(values) == 0 or any(v != values[0] for v in values):
+    # repr tells -0.0 from 0.0 (and matches NaN with NaN), which `!=` does not.
+    if len(values) == 0 or any(repr(v) != repr(values[0]) for v in values):
         return None
     return values[0]
 
