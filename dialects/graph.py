@@ -16,6 +16,7 @@ The NumPy reference semantics of every op live in `tessera.dialects.graph_interp
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -40,7 +41,6 @@ from xdsl.irdl import (
     ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
-    opt_prop_def,
     prop_def,
     region_def,
     result_def,
@@ -143,11 +143,12 @@ def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
     return tuple(int(v) for v in attr.get_values())
 
 
-class GraphOp(IRDLOperation):
+class GraphOp(IRDLOperation, ABC):
     """Base of the graph ops: verification runs the op's shape rule."""
 
+    @abstractmethod
     def inferred_type(self) -> TensorType:
-        raise NotImplementedError  # every concrete op overrides this
+        """The result type the op's shape rule gives for its operands and properties."""
 
     @classmethod
     def short_name(cls) -> str:

@@ -23,7 +23,6 @@ from xdsl.context import Context
 from xdsl.dialects import arith, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
-    DenseIntElementsAttr,
     DenseIntOrFPElementsAttr,
     ModuleOp,
     TensorType,

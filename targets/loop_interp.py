@@ -47,7 +47,7 @@ from xdsl.ir import Attribute, Operation
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import InterpretationError
 
-from tessera.compiler.diagnostics import SourceLoc
+from tessera.compiler.diagnostics import SourceLoc, TesseraError
 from tessera.lowering.bufferize import is_out_param
 
 # -- NumPy <-> interpreter values -------------------------------------------------------------
@@ -67,7 +67,7 @@ def numpy_dtype(element_type: Attribute) -> np.dtype:
         return np.dtype("<f4")
     if isinstance(element_type, builtin.Float64Type):
         return np.dtype("<f8")
-    raise NotImplementedError(f"no NumPy dtype for {element_type}")
+    raise TesseraError(f"loops target: no NumPy dtype for {element_type}")
 
 
 def to_shaped_array(array: np.ndarray, memref_type: MemRefType) -> ShapedArray[Any]:
@@ -95,7 +95,7 @@ def _scalar(value: Any, typ: Attribute) -> Any:
         return float(value)
     if isinstance(typ, IntegerType | IndexType):
         return int(value)
-    raise NotImplementedError(f"cannot pass a scalar of type {typ}")
+    raise TesseraError(f"loops target: cannot pass a scalar of type {typ}")
 
 
 # -- what xDSL's interpreter lacks ----------------------------------------------------------

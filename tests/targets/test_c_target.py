@@ -22,7 +22,7 @@ from xdsl.passes import PassPipeline
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.frontend.mlir_reader import parse_mlir
 from tessera.compiler.registry import all_passes, make_context
-from tessera.targets.c import build, emitter, runner
+from tessera.targets.c import emitter, runner
 from tessera.targets.c.build import build_shared_library
 from tessera.targets.c.emitter import emit_c
 from tessera.targets.c.runner import compile_module, median_seconds
