@@ -12,7 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "emit_c": "tessera.targets.c.emitter",
-    "c_signatures": "tessera.targets.c.emitter",
+    "c_signatures": "tessera.targets.c.signatures",
     "CTarget": "tessera.targets.c.emitter",
     "build_shared_library": "tessera.targets.c.build",
     "compile_module": "tessera.targets.c.runner",

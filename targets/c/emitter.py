@@ -4,7 +4,8 @@ C is Tessera's portable CPU backend: the loops are already scheduled, so printin
 plain C lets gcc do register allocation and vectorisation, and the result runs through
 `build.py` (gcc → shared library) and `runner.py` (ctypes). The printer only prints: every
 op maps to one statement or declaration, and anything it does not know is reported at the
-op (`file:line:col: error: c target: cannot emit 'x.y'`).
+op (`file:line:col: error: c target: cannot emit 'x.y'`). Types, names and the calling
+convention are in `signatures.py`; literals and the inline helpers in `snippets.py`.
 
 Semantics the C must keep, because C and MLIR disagree:
 - MLIR integers are two's complement and wrap; signed overflow in C is undefined. So
@@ -22,358 +23,42 @@ become `v<N>` or `v<N>_<hint>`, and helpers are `tessera_*`, a prefix no symbol 
 
 from __future__ import annotations
 
-from math import copysign, inf, isinf
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, math, memref, scf
-from xdsl.dialects.builtin import (
-    DYNAMIC_INDEX,
-    DenseIntOrFPElementsAttr,
-    Float32Type,
-    Float64Type,
-    FloatAttr,
-    IndexType,
-    IntegerAttr,
-    IntegerType,
-    MemRefType,
-    ModuleOp,
-    NoneAttr,
-    Signedness,
-)
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, IntegerType, ModuleOp
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.target import Target
 
 from tessera.compiler.diagnostics import TesseraError
-
-# Element and scalar types the C target stores, by their MLIR spelling.
-C_TYPES: dict[str, str] = {
-    "f32": "float",
-    "f64": "double",
-    "i1": "bool",
-    "i8": "int8_t",
-    "i16": "int16_t",
-    "i32": "int32_t",
-    "i64": "int64_t",
-    "index": "int64_t",
-}
-_BIT_WIDTHS = {"i1": 1, "i8": 8, "i16": 16, "i32": 32, "i64": 64, "index": 64}
-_UNSIGNED_TYPES = {"i1": "bool", "i8": "uint8_t", "i16": "uint16_t", "i32": "uint32_t",
-                   "i64": "uint64_t", "index": "uint64_t"}
-_ELEMENT_SIZES = {"f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "index": 8}
-
-INCLUDES = ("math.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h")
-
-# Allocas larger than this go to the heap: a kernel may run on a small thread stack.
-MAX_STACK_BYTES = 16 * 1024
-
-
-def type_key(t: Attribute) -> str | None:
-    """The MLIR spelling of a scalar type the C target supports, else None."""
-    if isinstance(t, Float32Type):
-        return "f32"
-    if isinstance(t, Float64Type):
-        return "f64"
-    if isinstance(t, IndexType):
-        return "index"
-    if (isinstance(t, IntegerType) and t.signedness.data == Signedness.SIGNLESS
-            and t.width.data in (1, 8, 16, 32, 64)):
-        return f"i{t.width.data}"
-    return None
-
-
-def _scalar_key(t: Attribute, op: Operation | None) -> str:
-    key = type_key(t)
-    if key is None:
-        raise TesseraError.at_op(op, f"c target: unsupported type {t}")
-    return key
-
-
-def _memref_layout(t: Attribute, op: Operation | None) -> tuple[str, tuple[int, ...]]:
-    """(element type, static shape) of a row-major memref, or a located error."""
-    if not isinstance(t, MemRefType):
-        raise TesseraError.at_op(op, f"c target: expected a memref, got {t}")
-    shape = tuple(t.get_shape())
-    if any(dim == DYNAMIC_INDEX or dim < 0 for dim in shape):
-        raise TesseraError.at_op(op, f"c target: {t} has a dynamic shape; only static shapes")
-    if not isinstance(t.layout, NoneAttr):
-        raise TesseraError.at_op(op, f"c target: {t} has a layout; only row-major memrefs")
-    return _scalar_key(t.get_element_type(), op), shape
-
-
-def _element_count(shape: Iterable[int]) -> int:
-    count = 1
-    for dim in shape:
-        count *= dim
-    return count
-
-
-def _row_major_strides(shape: tuple[int, ...]) -> list[int]:
-    strides, stride = [], 1
-    for dim in reversed(shape):
-        strides.append(stride)
-        stride *= dim
-    return strides[::-1]
-
-
-# ---------------------------------------------------------------------------------------
-# Names
-
-
-def sanitize_identifier(name: str) -> str:
-    """`name` as an identifier tail: [A-Za-z0-9_] kept, every other byte as `_xHH`."""
-    parts = []
-    for ch in name:
-        if ch.isascii() and (ch.isalnum() or ch == "_"):
-            parts.append(ch)
-        else:
-            parts.extend(f"_x{byte:02x}" for byte in ch.encode("utf-8"))
-    return "".join(parts)
-
-
-def c_symbol_names(module: ModuleOp) -> dict[str, str]:
-    """The C identifier of each function and global of `module`, by symbol name.
-
-    Functions are named first, in module order, so an exported name does not depend on the
-    globals beside it.
-    """
-    symbols = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-    symbols += [op.sym_name.data for op in module.ops if isinstance(op, memref.GlobalOp)]
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for symbol in symbols:
-        base = "tsr_" + sanitize_identifier(symbol)
-        name, suffix = base, 0
-        while name in taken:
-            suffix += 1
-            name = f"{base}_{suffix}"
-        taken.add(name)
-        names[symbol] = name
-    return names
-
-
-# ---------------------------------------------------------------------------------------
-# The calling convention
-
-
-@dataclass(frozen=True)
-class CParam:
-    """One parameter of an emitted function, described for a caller such as the runner."""
-
-    name: str
-    element_type: str  # a key of C_TYPES
-    shape: tuple[int, ...] | None  # the static memref shape; None for a scalar
-    is_out: bool  # carries {tessera.out}: a result the caller allocates
-    is_written: bool  # the function stores into this buffer (itself or through a call)
-
-
-@dataclass(frozen=True)
-class CSignature:
-    symbol: str
-    c_name: str
-    params: tuple[CParam, ...]
-    is_declaration: bool
-
-
-def _is_out(op: func.FuncOp, index: int) -> bool:
-    if op.arg_attrs is None:
-        return False
-    return "tessera.out" in op.arg_attrs.data[index].data
-
-
-def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]:
-    """Which memref arguments each function may write, through calls included.
-
-    A fixpoint over the call graph. Any use other than a load or a copy source counts as a
-    write, so the answer errs towards "written" (that only costs a `const`).
-    """
-    written = {
-        name: [isinstance(t, MemRefType) and op.is_declaration
-               for t in op.function_type.inputs.data]
-        for name, op in funcs.items()
-    }
-
-    def writes(value: SSAValue) -> bool:
-        for use in value.uses:
-            user = use.operation
-            if isinstance(user, memref.LoadOp):
-                continue
-            if isinstance(user, memref.CopyOp) and use.index == 0:
-                continue
-            if isinstance(user, func.CallOp) and user.callee.string_value() in written:
-                callee_written = written[user.callee.string_value()]
-                if use.index < len(callee_written) and not callee_written[use.index]:
-                    continue
-            return True
-        return False
-
-    changed = True
-    while changed:
-        changed = False
-        for name, op in funcs.items():
-            if op.is_declaration:
-                continue
-            for index, arg in enumerate(op.body.block.args):
-                if isinstance(arg.type, MemRefType) and not written[name][index] and writes(arg):
-                    written[name][index] = True
-                    changed = True
-    return written
-
-
-def c_signatures(module: ModuleOp) -> dict[str, CSignature]:
-    """The C signature of every function in `module`, by symbol name.
-
-    Raises a located TesseraError for a function C cannot express: one that returns values
-    (bufferize first), or one with a dynamic or non-row-major memref argument.
-    """
-    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    names = c_symbol_names(module)
-    written = _written_memref_args(funcs)
-    signatures = {}
-    for symbol, op in funcs.items():
-        if op.function_type.outputs.data:
-            raise TesseraError.at_op(
-                op, f"c target: @{symbol} returns values; only functions that return "
-                "nothing can be emitted (results become {tessera.out} arguments)")
-        hints = [] if op.is_declaration else [arg.name_hint for arg in op.body.block.args]
-        params = []
-        for index, t in enumerate(op.function_type.inputs.data):
-            name = (hints[index] if index < len(hints) else None) or f"arg{index}"
-            if isinstance(t, MemRefType):
-                element, shape = _memref_layout(t, op)
-                params.append(CParam(name, element, shape, _is_out(op, index),
-                                     written[symbol][index]))
-            else:
-                if _is_out(op, index):
-                    raise TesseraError.at_op(
-                        op, f"c target: {{tessera.out}} on scalar argument {index} of @{symbol}")
-                params.append(CParam(name, _scalar_key(t, op), None, False, False))
-        signatures[symbol] = CSignature(symbol, names[symbol], tuple(params), op.is_declaration)
-    return signatures
-
-
-# ---------------------------------------------------------------------------------------
-# Literals
-
-
-def _int_literal(value: int, key: str) -> str:
-    """An integer constant of type `key`, in range (MLIR may spell i8 255 as -1 or 255)."""
-    width = _BIT_WIDTHS[key]
-    value &= (1 << width) - 1
-    if key == "i1":
-        return "true" if value else "false"
-    if value >= 1 << (width - 1):
-        value -= 1 << width
-    if value == -(1 << 63):
-        return "INT64_MIN"  # 9223372036854775808 has no signed type to be negated in
-    return str(value)
-
-
-# Doubles from here up round to infinity as f32 (half an ulp above FLT_MAX, ties to even).
-_F32_OVERFLOW = 2.0**128 - 2.0**103
-
-
-def _to_f32(value: float) -> float:
-    """`value` rounded to the nearest f32, as C's conversion to float does."""
-    if abs(value) >= _F32_OVERFLOW:
-        return copysign(inf, value)
-    return struct.unpack("<f", struct.pack("<f", value))[0]
-
-
-def _float_literal(value: float, key: str) -> str:
-    """The shortest decimal that reads back as exactly `value` in the type `key`."""
-    if value != value:
-        return "NAN"
-    if value in (float("inf"), float("-inf")):
-        return "INFINITY" if value > 0 else "-INFINITY"
-    if key == "f64":
-        return repr(value)
-    single = _to_f32(value)
-    if isinf(single):
-        return "INFINITY" if single > 0 else "-INFINITY"
-    for digits in range(1, 10):  # 9 significant digits always read back an f32 exactly
-        text = f"{single:.{digits}g}"
-        if _to_f32(float(text)) == single:
-            break
-    if "." not in text and "e" not in text:
-        text += ".0"
-    return text + "f"
-
-
-def _constant_literal(op: arith.ConstantOp) -> str:
-    key = _scalar_key(op.result.type, op)
-    attr = op.value
-    if isinstance(attr, IntegerAttr) and key not in ("f32", "f64"):
-        return _int_literal(attr.value.data, key)
-    if isinstance(attr, FloatAttr) and key in ("f32", "f64"):
-        return _float_literal(attr.value.data, key)
-    raise TesseraError.at_op(op, f"c target: unsupported constant {attr}")
-
-
-# ---------------------------------------------------------------------------------------
-# Helpers: small static inline functions, printed only when a kernel uses them.
-
-
-def _helper_maximumf(key: str) -> str:
-    t = C_TYPES[key]
-    return (f"/* arith.maximumf: NaN if either is NaN, and +0.0 > -0.0 (fmax promises neither). */\n"
-            f"static inline {t} tessera_maximumf_{key}({t} a, {t} b) {{\n"
-            f"  if (isnan(a) || isnan(b)) return a + b;\n"
-            f"  if (a == b) return signbit(a) ? b : a;\n"
-            f"  return a > b ? a : b;\n}}\n")
-
-
-def _helper_minimumf(key: str) -> str:
-    t = C_TYPES[key]
-    return (f"/* arith.minimumf: NaN if either is NaN, and -0.0 < +0.0 (fmin promises neither). */\n"
-            f"static inline {t} tessera_minimumf_{key}({t} a, {t} b) {{\n"
-            f"  if (isnan(a) || isnan(b)) return a + b;\n"
-            f"  if (a == b) return signbit(a) ? a : b;\n"
-            f"  return a < b ? a : b;\n}}\n")
-
-
-def _wide_unsigned(key: str) -> str:
-    """The unsigned type wrapping arithmetic on `key` is done in (never promoted to int)."""
-    return "uint64_t" if _BIT_WIDTHS[key] == 64 else "uint32_t"
-
-
-def _integer_helper(kind: str, key: str) -> str:
-    t, u, exact = C_TYPES[key], _wide_unsigned(key), _UNSIGNED_TYPES[key]
-    width = _BIT_WIDTHS[key]
-    head = f"static inline {t} tessera_{kind}_{key}({t} a, {t} b) {{\n"
-    negate = f"({t})(0u - ({u})a)"
-    bodies = {
-        # MIN / -1 overflows in C; MLIR leaves it undefined, so any value will do: wrap.
-        "divsi": f"  return b == -1 ? {negate} : ({t})(a / b);\n",
-        "remsi": f"  return b == -1 ? 0 : ({t})(a % b);\n",
-        "floordivsi": (f"  if (b == -1) return {negate};\n"
-                       f"  {t} q = ({t})(a / b);\n"
-                       f"  return (a % b != 0 && (a < 0) != (b < 0)) ? ({t})(q - 1) : q;\n"),
-        "ceildivsi": (f"  if (b == -1) return {negate};\n"
-                      f"  {t} q = ({t})(a / b);\n"
-                      f"  return (a % b != 0 && (a < 0) == (b < 0)) ? ({t})(q + 1) : q;\n"),
-        # Shifting by the width or more is poison in MLIR and undefined in C: clamp.
-        "shli": f"  return ({u})b >= {width}u ? 0 : ({t})(({u})a << ({u})b);\n",
-        "shrsi": f"  return ({u})b >= {width}u ? (a < 0 ? -1 : 0) : ({t})(a >> b);\n",
-        "shrui": f"  return ({u})b >= {width}u ? 0 : ({t})(({exact})a >> b);\n",
-    }
-    return head + bodies[kind] + "}\n"
-
-
-def _helper_fptosi(source: str, target: str) -> str:
-    f, t = C_TYPES[source], C_TYPES[target]
-    bits = _BIT_WIDTHS[target]
-    low, high = f"INT{bits}_MIN", f"INT{bits}_MAX"
-    return (f"/* arith.fptosi saturates (like llvm.fptosi.sat): out of range is undefined in C. */\n"
-            f"static inline {t} tessera_fptosi_{source}_{target}({f} x) {{\n"
-            f"  if (isnan(x)) return 0;\n"
-            f"  if (x <= ({f}){low}) return {low};\n"
-            f"  if (x >= -({f}){low}) return {high};\n"
-            f"  return ({t})x;\n}}\n")
-
+from tessera.targets.c.signatures import (
+    C_TYPES,
+    ELEMENT_SIZES,
+    INCLUDES,
+    MAX_STACK_BYTES,
+    UNSIGNED_TYPES,
+    CSignature,
+    c_signatures,
+    c_symbol_names,
+    element_count,
+    memref_layout,
+    row_major_strides,
+    sanitize_identifier,
+    scalar_key,
+    type_key,
+)
+from tessera.targets.c.snippets import (
+    constant_literal,
+    float_literal,
+    helper_extremumf,
+    helper_fptosi,
+    int_literal,
+    integer_helper,
+    wide_unsigned,
+)
 
 # ---------------------------------------------------------------------------------------
 # Op tables: how each pure op reads as a C expression.
@@ -479,17 +164,17 @@ class _ModulePrinter:
         return f"void {signature.c_name}({', '.join(params) or 'void'})"
 
     def global_definition(self, op: memref.GlobalOp) -> str:
-        key, shape = _memref_layout(op.type, op)
-        count = max(_element_count(shape), 1)
+        key, shape = memref_layout(op.type, op)
+        count = max(element_count(shape), 1)
         qualifier = "static const" if op.constant is not None else "static"
         declaration = f"{qualifier} {C_TYPES[key]} {self.names[op.sym_name.data]}[{count}]"
         if not isinstance(op.initial_value, DenseIntOrFPElementsAttr):
             return declaration + ";\n"  # uninitialized: static storage starts at zero
         values = op.initial_value.get_values()
         if key in ("f32", "f64"):
-            literals = [_float_literal(float(v), key) for v in values]
+            literals = [float_literal(float(v), key) for v in values]
         else:
-            literals = [_int_literal(int(v), key) for v in values]
+            literals = [int_literal(int(v), key) for v in values]
         rows = ["  " + ", ".join(literals[i:i + 8]) + "," for i in range(0, len(literals), 8)]
         return declaration + " = {\n" + "\n".join(rows) + "\n};\n"
 
@@ -523,7 +208,7 @@ class _FunctionPrinter:
         """`value` as a C operand: a variable, an inlined constant, or a global's name."""
         owner = value.owner
         if isinstance(owner, arith.ConstantOp):
-            literal = _constant_literal(owner)
+            literal = constant_literal(owner)
             return f"({literal})" if literal.startswith("-") else literal
         if isinstance(owner, memref.GetGlobalOp):
             return self.global_name(owner)
@@ -595,14 +280,14 @@ class _FunctionPrinter:
 
     def print_pure(self, op: Operation) -> None:
         if isinstance(op, arith.ConstantOp):
-            _constant_literal(op)  # inlined where used; checked here so errors point at it
+            constant_literal(op)  # inlined where used; checked here so errors point at it
             return
         if isinstance(op, memref.GetGlobalOp):
             self.global_name(op)
             return
         expression = self.expression(op)
         result = op.results[0]
-        t = C_TYPES[_scalar_key(result.type, op)]
+        t = C_TYPES[scalar_key(result.type, op)]
         self.line(f"const {t} {self.declare_name(result)} = {expression};")
 
     # -- pure ops -----------------------------------------------------------------------
@@ -612,7 +297,7 @@ class _FunctionPrinter:
         kind = type(op)
         if kind not in _PURE_OPS:
             raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
-        key = _scalar_key(op.results[0].type, op)
+        key = scalar_key(op.results[0].type, op)
         operands = op.operands
         if kind in _FLOAT_BINARY:
             return f"{self.ref(operands[0])} {_FLOAT_BINARY[kind]} {self.ref(operands[1])}"
@@ -626,8 +311,9 @@ class _FunctionPrinter:
             return f"{one} / {root}({self.ref(operands[0])})"
         if kind in (arith.MaximumfOp, arith.MinimumfOp):
             kind_name = "maximumf" if kind is arith.MaximumfOp else "minimumf"
-            make = _helper_maximumf if kind is arith.MaximumfOp else _helper_minimumf
-            name = self.helper(f"tessera_{kind_name}_{key}", lambda: make(key))
+            name = self.helper(
+                f"tessera_{kind_name}_{key}", lambda: helper_extremumf(kind_name, key)
+            )
             return f"{name}({self.ref(operands[0])}, {self.ref(operands[1])})"
         if kind is arith.CmpfOp:
             predicate = arith.CMPF_COMPARISON_OPERATIONS[op.predicate.value.data]
@@ -651,7 +337,7 @@ class _FunctionPrinter:
         if unsigned is None:
             return f"{self.ref(lhs)} {operator} {self.ref(rhs)}"
         if unsigned:
-            exact = _UNSIGNED_TYPES[_scalar_key(lhs.type, op)]
+            exact = UNSIGNED_TYPES[scalar_key(lhs.type, op)]
             return f"({exact}){self.ref(lhs)} {operator} ({exact}){self.ref(rhs)}"
         return f"{self.signed_ref(lhs)} {operator} {self.signed_ref(rhs)}"
 
@@ -661,7 +347,7 @@ class _FunctionPrinter:
         if isinstance(op, arith.SIToFPOp):
             return f"({t}){self.signed_ref(source)}"
         if isinstance(op, arith.UIToFPOp):
-            exact = _UNSIGNED_TYPES[_scalar_key(source.type, op)]
+            exact = UNSIGNED_TYPES[scalar_key(source.type, op)]
             return f"({t})({exact}){self.ref(source)}"
         if isinstance(op, (arith.ExtFOp, arith.TruncFOp)):
             return f"({t}){self.ref(source)}"
@@ -671,7 +357,7 @@ class _FunctionPrinter:
         kind, operands = type(op), op.operands
         t = C_TYPES[key]
         if kind in _WRAPPING_BINARY:
-            u = _wide_unsigned(key)
+            u = wide_unsigned(key)
             a, b = self.ref(operands[0]), self.ref(operands[1])
             return self.wrap(f"({u}){a} {_WRAPPING_BINARY[kind]} ({u}){b}", key)
         if kind in _BITWISE_BINARY:
@@ -679,28 +365,28 @@ class _FunctionPrinter:
         if kind in (arith.IndexCastOp, arith.ExtSIOp, arith.TruncIOp):
             return self.wrap(self.signed_ref(operands[0]), key)
         if kind is arith.ExtUIOp:
-            exact = _UNSIGNED_TYPES[_scalar_key(operands[0].type, op)]
+            exact = UNSIGNED_TYPES[scalar_key(operands[0].type, op)]
             return self.wrap(f"({exact}){self.ref(operands[0])}", key)
         if key == "i1":
             raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}' on i1")
         if kind is arith.FPToSIOp:
-            source = _scalar_key(operands[0].type, op)
+            source = scalar_key(operands[0].type, op)
             name = self.helper(f"tessera_fptosi_{source}_{key}",
-                               lambda: _helper_fptosi(source, key))
+                               lambda: helper_fptosi(source, key))
             return f"{name}({self.ref(operands[0])})"
         if kind in _INTEGER_HELPERS:
             helper_kind = _INTEGER_HELPERS[kind]
             name = self.helper(f"tessera_{helper_kind}_{key}",
-                               lambda: _integer_helper(helper_kind, key))
+                               lambda: integer_helper(helper_kind, key))
             return f"{name}({self.ref(operands[0])}, {self.ref(operands[1])})"
         if kind in _UNSIGNED_BINARY:
-            exact = _UNSIGNED_TYPES[key]
+            exact = UNSIGNED_TYPES[key]
             a, b = self.ref(operands[0]), self.ref(operands[1])
             return f"({t})(({exact}){a} {_UNSIGNED_BINARY[kind]} ({exact}){b})"
         if kind in _SELECTING_BINARY:
             operator, unsigned = _SELECTING_BINARY[kind]
             a, b = self.ref(operands[0]), self.ref(operands[1])
-            ca, cb = (f"({_UNSIGNED_TYPES[key]}){a}", f"({_UNSIGNED_TYPES[key]}){b}") \
+            ca, cb = (f"({UNSIGNED_TYPES[key]}){a}", f"({UNSIGNED_TYPES[key]}){b}") \
                 if unsigned else (a, b)
             return f"{ca} {operator} {cb} ? {a} : {b}"
         raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
@@ -721,9 +407,9 @@ class _FunctionPrinter:
         A store into a stack array does not count as reading it: gcc calls an array that
         is only stored into "set but not used", so such an array gets its `(void)`.
         """
-        _, shape = _memref_layout(buffer.type, op)
+        _, shape = memref_layout(buffer.type, op)
         constant, terms = 0, []
-        for index, stride in zip(indices, _row_major_strides(shape)):
+        for index, stride in zip(indices, row_major_strides(shape)):
             known = self.constant_int(index)
             if known is not None:
                 constant += known * stride
@@ -749,7 +435,7 @@ class _FunctionPrinter:
                     op, f"c target: writes to the constant memref.global @{global_op.sym_name.data}")
 
     def print_load(self, op: memref.LoadOp) -> None:
-        t = C_TYPES[_scalar_key(op.res.type, op)]
+        t = C_TYPES[scalar_key(op.res.type, op)]
         load = self.element(op.memref, op.indices, op)
         self.line(f"const {t} {self.declare_name(op.res)} = {load};")
 
@@ -759,10 +445,10 @@ class _FunctionPrinter:
         self.line(f"{target} = {self.ref(op.value)};")
 
     def print_alloc(self, op: memref.AllocOp | memref.AllocaOp) -> None:
-        key, shape = _memref_layout(op.memref.type, op)
+        key, shape = memref_layout(op.memref.type, op)
         t = C_TYPES[key]
-        count = max(_element_count(shape), 1)  # malloc(0) may be NULL; C has no empty arrays
-        on_stack = isinstance(op, memref.AllocaOp) and count * _ELEMENT_SIZES[key] <= MAX_STACK_BYTES
+        count = max(element_count(shape), 1)  # malloc(0) may be NULL; C has no empty arrays
+        on_stack = isinstance(op, memref.AllocaOp) and count * ELEMENT_SIZES[key] <= MAX_STACK_BYTES
         name = self.declare_name(op.memref)
         if on_stack:
             self.stack_arrays.add(name)
@@ -779,8 +465,8 @@ class _FunctionPrinter:
 
     def print_copy(self, op: memref.CopyOp) -> None:
         self.writable(op.destination, op)
-        key, shape = _memref_layout(op.source.type, op)
-        size = f"(size_t){_element_count(shape)} * sizeof({C_TYPES[key]})"
+        key, shape = memref_layout(op.source.type, op)
+        size = f"(size_t){element_count(shape)} * sizeof({C_TYPES[key]})"
         # memmove: copying a buffer onto itself is legal in MLIR, undefined for memcpy.
         self.line(f"memmove({self.ref(op.destination)}, {self.ref(op.source)}, {size});")
 
@@ -790,11 +476,11 @@ class _FunctionPrinter:
         iv, *carried = op.body.block.args
         results = []
         for result, init in zip(op.res, op.iter_args):
-            t = C_TYPES[_scalar_key(result.type, op)]
+            t = C_TYPES[scalar_key(result.type, op)]
             initial = self.ref(init)
             results.append(self.declare_name(result))
             self.line(f"{t} {results[-1]} = {initial};")
-        t = C_TYPES[_scalar_key(iv.type, op)]
+        t = C_TYPES[scalar_key(iv.type, op)]
         lb, ub, step = self.ref(op.lb), self.ref(op.ub), self.ref(op.step)
         # The induction variable and the block arguments live in the loop's own scope. The
         # counter is a signed C integer, like scf.for's signed comparison: an upper bound
@@ -807,7 +493,7 @@ class _FunctionPrinter:
         # Block arguments are copies, so a yield that permutes them cannot clobber itself.
         for arg, result in zip(carried, results):
             self.read.add(result)
-            arg_type = C_TYPES[_scalar_key(arg.type, op)]
+            arg_type = C_TYPES[scalar_key(arg.type, op)]
             self.line(f"const {arg_type} {self.declare_name(arg)} = {result};")
         self.yield_targets.append(results)
         self.print_ops(op.body.block)
@@ -819,7 +505,7 @@ class _FunctionPrinter:
     def print_if(self, op: scf.IfOp) -> None:
         results = []
         for result in op.output:
-            t = C_TYPES[_scalar_key(result.type, op)]
+            t = C_TYPES[scalar_key(result.type, op)]
             results.append(self.declare_name(result))
             self.line(f"{t} {results[-1]};")
         self.yield_targets.append(results)

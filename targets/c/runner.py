@@ -1,6 +1,6 @@
 """Calling compiled C kernels on NumPy arrays, through ctypes.
 
-The calling convention comes from the module itself (`emitter.c_signatures`, read before
+The calling convention comes from the module itself (`signatures.c_signatures`, read before
 emission): memref arguments are pointers to row-major buffers, scalars are passed by value,
 and `{tessera.out}` arguments are results, which the runner allocates and returns. Every
 argument is checked against the signature first, because a wrong shape or dtype reaching
@@ -23,7 +23,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.targets.c.build import build_shared_library
-from tessera.targets.c.emitter import CParam, CSignature, c_signatures, emit_c
+from tessera.targets.c.emitter import emit_c
+from tessera.targets.c.signatures import CParam, CSignature, c_signatures
 
 NUMPY_DTYPES: dict[str, np.dtype] = {
     "f32": np.dtype(np.float32),

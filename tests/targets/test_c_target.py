@@ -22,7 +22,7 @@ from xdsl.passes import PassPipeline
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.frontend.mlir_reader import parse_mlir
 from tessera.compiler.registry import all_passes, make_context
-from tessera.targets.c import emitter, runner
+from tessera.targets.c import emitter, runner, signatures, snippets
 from tessera.targets.c.build import build_shared_library
 from tessera.targets.c.emitter import emit_c
 from tessera.targets.c.runner import compile_module, median_seconds
@@ -491,8 +491,8 @@ def harness(inputs: dict[str, list[np.ndarray]], outputs: dict[str, list[np.ndar
     for name, arrays in inputs.items():
         arguments = []
         for index, array in enumerate(arrays + outputs[name]):
-            c_type = emitter.C_TYPES[keys[array.dtype]]
-            values = ", ".join(emitter._float_literal(float(v), keys[array.dtype])
+            c_type = signatures.C_TYPES[keys[array.dtype]]
+            values = ", ".join(snippets.float_literal(float(v), keys[array.dtype])
                                if array.dtype.kind == "f" else str(int(v)) for v in array.ravel())
             lines.append(f"  static {c_type} {name}_{index}[{array.size}] = {{{values}}};")
             arguments.append(f"{name}_{index}")
