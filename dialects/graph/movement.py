@@ -1,0 +1,170 @@
+"""Data movement: transpose, reshape, broadcast_to, concat."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import (
+    IntegerAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import (
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    operand_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.traits import Pure
+
+from tessera.dialects.graph.base import (
+    I64_ARRAY,
+    GraphOp,
+    ShapeError,
+    same_element_type,
+    fmt_shape,
+    i64_array,
+    int_values,
+    normalize_axes,
+    shape_of,
+    tensor,
+)
+
+# --------------------------------------------------------------------------------------
+# Data movement
+# --------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class TransposeOp(GraphOp):
+    """Permutes dimensions: result dim i is input dim perm[i]."""
+
+    name = "graph.transpose"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    perm = prop_def(I64_ARRAY)
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, perm: Sequence[int]):
+        t = self.infer_type(input.type, perm)
+        super().__init__(
+            operands=[input], result_types=[t], properties={"perm": i64_array(perm)}
+        )
+
+    @staticmethod
+    def infer_type(input, perm: Sequence[int]) -> TensorType:
+        x = shape_of(input)
+        if sorted(perm) != list(range(len(x))):
+            raise ShapeError(
+                f"transpose: perm {list(perm)} is not a permutation of the {len(x)} "
+                f"dimensions of {fmt_shape(x)}"
+            )
+        return tensor(tuple(x[p] for p in perm), input.element_type)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(self.input.type, int_values(self.perm))
+
+
+@irdl_op_definition
+class ReshapeOp(GraphOp):
+    """Reinterprets the elements (row-major order) with the result type's shape."""
+
+    name = "graph.reshape"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, shape: Sequence[int]):
+        t = self.infer_type(input.type, shape)
+        super().__init__(operands=[input], result_types=[t])
+
+    @staticmethod
+    def infer_type(input, shape: Sequence[int]) -> TensorType:
+        x = shape_of(input)
+        if any(d < 0 for d in shape) or math.prod(shape) != math.prod(x):
+            raise ShapeError(
+                f"reshape: cannot reshape {fmt_shape(x)} ({math.prod(x)} elements) "
+                f"to {fmt_shape(shape)}"
+            )
+        return tensor(shape, input.element_type)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(self.input.type, shape_of(self.result.type))
+
+
+@irdl_op_definition
+class BroadcastToOp(GraphOp):
+    """Broadcasts the input to the result type's shape (NumPy rules)."""
+
+    name = "graph.broadcast_to"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, shape: Sequence[int]):
+        super().__init__(operands=[input], result_types=[self.infer_type(input.type, shape)])
+
+    @staticmethod
+    def infer_type(input, shape: Sequence[int]) -> TensorType:
+        x = shape_of(input)
+        ok = len(shape) >= len(x) and all(
+            d == 1 or d == s for d, s in zip(reversed(x), reversed(shape))
+        )
+        if not ok:
+            raise ShapeError(f"broadcast_to: cannot broadcast {fmt_shape(x)} to {fmt_shape(shape)}")
+        return tensor(shape, input.element_type)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(self.input.type, shape_of(self.result.type))
+
+
+@irdl_op_definition
+class ConcatOp(GraphOp):
+    """Joins tensors along `axis`; all other dimensions must agree."""
+
+    name = "graph.concat"
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$inputs attr-dict `:` `(` type($inputs) `)` `->` type($result)"
+
+    def __init__(self, inputs: Sequence[SSAValue], axis: int):
+        t = self.infer_type([v.type for v in inputs], axis)
+        axis = normalize_axes("concat", [axis], len(shape_of(inputs[0].type)))[0]
+        super().__init__(
+            operands=[inputs], result_types=[t], properties={"axis": IntegerAttr(axis, i64)}
+        )
+
+    @staticmethod
+    def infer_type(inputs: Sequence[Attribute], axis: int) -> TensorType:
+        if not inputs:
+            raise ShapeError("concat: needs at least one tensor")
+        el = same_element_type("concat", inputs)
+        shapes = [shape_of(t) for t in inputs]
+        rank = len(shapes[0])
+        if rank == 0:
+            raise ShapeError("concat: cannot concatenate rank-0 tensors")
+        (ax,) = normalize_axes("concat", [axis], rank)
+        for s in shapes[1:]:
+            if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != ax):
+                raise ShapeError(
+                    f"concat: shapes {fmt_shape(shapes[0])} and {fmt_shape(s)} differ "
+                    f"outside axis {ax}"
+                )
+        out = list(shapes[0])
+        out[ax] = sum(s[ax] for s in shapes)
+        return tensor(out, el)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type([v.type for v in self.inputs], self.axis.value.data)
