@@ -150,6 +150,57 @@ class Program:
             run_pipeline(spec, make_context(), module)
         return module
 
+    def signature(self, entry: str, bindings: dict[str, int] | None = None):
+        """(parameter syntax, resolved tensor type) for each parameter of `entry`."""
+        fn = self.syntax_of(entry)
+        func_op = next(
+            op for op in self.graph(entry, bindings).ops if op.sym_name.data == entry
+        )
+        return list(zip(fn.params, func_op.function_type.inputs.data))
+
+    def bound_dims(self, entry: str, bindings: dict[str, int] | None = None) -> dict[str, int]:
+        """The size of every symbolic dimension in `entry`'s parameters."""
+        return {
+            d.value: size
+            for p, t in self.signature(entry, bindings)
+            for d, size in zip(p.type.dims, t.get_shape())
+            if isinstance(d.value, str)
+        }
+
+    def example_inputs(
+        self, entry: str, seed: int = 0, bindings: dict[str, int] | None = None
+    ) -> list[np.ndarray]:
+        """Seeded random arguments for `entry` (see `agreement.random_inputs`)."""
+        from tessera.compiler.agreement import random_inputs
+
+        return random_inputs(
+            [(tuple(t.get_shape()), NUMPY_DTYPES[p.type.dtype])
+             for p, t in self.signature(entry, bindings)],
+            seed,
+        )
+
+    def load_inputs(self, entry: str, path: str) -> list[np.ndarray]:
+        """Arguments for `entry` from an `.npz` file, by parameter name, checked."""
+        from tessera.compiler.frontend.builder import type_text
+
+        try:
+            data = np.load(path)
+        except (OSError, ValueError) as e:
+            raise TesseraError(f"cannot read inputs from {path}: {e}") from None
+        signature = self.signature(entry)
+        missing = [p.name for p, _ in signature if p.name not in data]
+        if missing:
+            raise TesseraError(f"{path} lacks input(s) {', '.join(missing)}")
+        inputs = []
+        for p, t in signature:
+            a = np.asarray(data[p.name])
+            if tuple(a.shape) != tuple(t.get_shape()):
+                raise TesseraError(
+                    f"input '{p.name}' in {path} has shape {a.shape}, expected {type_text(t)}"
+                )
+            inputs.append(a.astype(NUMPY_DTYPES[p.type.dtype]))
+        return inputs
+
     def function(self, name: str) -> Function:
         return Function(self, self.syntax_of(name))
 

@@ -33,80 +33,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from tessera.compiler.agreement import compare, random_inputs
-    from tessera.compiler.api import NUMPY_DTYPES, Program, default_entry, read_source
-    from tessera.compiler.diagnostics import TesseraError
+    from tessera.compiler.agreement import compare
+    from tessera.compiler.api import Program, default_entry, read_source
     from tessera.compiler.frontend import parse_bindings
-    from tessera.compiler.frontend.builder import type_text
     from tessera.targets import backend
 
     target = backend(args.target)
-    reference = backend("interp")
     text, filename = read_source(args.file)
     program = Program(text, filename, args.target, parse_bindings(args.bind))
     entry = args.entry or default_entry(program._syntax, filename)
-    fn = program.syntax_of(entry)
-    graph = program.graph(entry)
-    func_op = next(op for op in graph.ops if op.sym_name.data == entry)
-    arg_types = func_op.function_type.inputs.data
-
     if args.inputs:
-        try:
-            data = np.load(args.inputs)
-        except (OSError, ValueError) as e:
-            raise TesseraError(f"cannot read inputs from {args.inputs}: {e}") from None
-        missing = [p.name for p in fn.params if p.name not in data]
-        if missing:
-            raise TesseraError(f"{args.inputs} lacks input(s) {', '.join(missing)}")
-        inputs = [np.asarray(data[p.name]) for p in fn.params]
-        for p, t, a in zip(fn.params, arg_types, inputs):
-            if tuple(a.shape) != tuple(t.get_shape()):
-                raise TesseraError(
-                    f"input '{p.name}' in {args.inputs} has shape {a.shape}, "
-                    f"expected {type_text(t)}"
-                )
-        inputs = [a.astype(NUMPY_DTYPES[p.type.dtype]) for p, a in zip(fn.params, inputs)]
+        inputs = program.load_inputs(entry, args.inputs)
     else:
-        inputs = random_inputs(
-            [(tuple(t.get_shape()), NUMPY_DTYPES[p.type.dtype]) for p, t in zip(fn.params, arg_types)],
-            args.seed,
-        )
+        inputs = program.example_inputs(entry, args.seed)
 
-    bound = ", ".join(f"{k}={v}" for k, v in sorted(_bindings_of(fn, arg_types).items()))
     started = time.perf_counter()
     compiled = target.load(program.graph(entry))[entry]
     compile_s = time.perf_counter() - started
-    expected = reference.load(graph)[entry](*inputs)
+    expected = backend("interp").load(program.graph(entry))[entry](*inputs)
     results = compiled(*inputs)
 
+    bound = ", ".join(f"{k}={v}" for k, v in sorted(program.bound_dims(entry).items()))
     print(f"{entry} on {args.target}" + (f" ({bound})" if bound else "")
           + f": compiled in {compile_s:.2f} s")
     ok = True
     for i, (r, e) in enumerate(zip(results, expected)):
         agreement = compare(r, e)
         ok &= agreement.ok
-        shape = f"{dtype_name(e.dtype)}{list(e.shape)}"
-        print(f"  result {i}: {shape}  {agreement}")
+        print(f"  result {i}: {dtype_name(e.dtype)}{list(e.shape)}  {agreement}")
     if args.target != "interp":
         median, count = time_calls(compiled, inputs, args.repeat)
         print(f"  time per call: {median * 1e3:.3f} ms (median of {count})")
     if args.save:
-        np.savez(args.save, **{p.name: a for p, a in zip(fn.params, inputs)},
+        names = [p.name for p in program.syntax_of(entry).params]
+        np.savez(args.save, **dict(zip(names, inputs)),
                  **{f"result{i}": r for i, r in enumerate(results)})
     return 0 if ok else 1
 
 
 def dtype_name(dtype: np.dtype) -> str:
     return {"float32": "f32", "float64": "f64", "int32": "i32", "int8": "i8"}[np.dtype(dtype).name]
-
-
-def _bindings_of(fn, arg_types) -> dict[str, int]:
-    out = {}
-    for p, t in zip(fn.params, arg_types):
-        for d, size in zip(p.type.dims, t.get_shape()):
-            if isinstance(d.value, str):
-                out[d.value] = size
-    return out
 
 
 def time_calls(compiled, inputs, repeat: int | None = None) -> tuple[float, int]:

@@ -217,19 +217,24 @@ class FunctionBuilder:
                 f"'{self.f.name}' declares {len(expected)} result(s) but returns "
                 f"{len(stmt.values)}",
             )
-        values = []
-        for i, (e, t) in enumerate(zip(stmt.values, expected)):
-            v = self.expr(e)
-            if isinstance(v, Literal):
-                v = self.broadcast_literal(v, t, e.pos)
-            if v.type != t:
-                raise self.error(
-                    e.pos,
-                    f"returned value {i + 1} has type {type_text(v.type)} but "
-                    f"'{self.f.name}' declares {type_text(t)}",
-                )
-            values.append(v)
+        values = [
+            self.typed_expr(
+                e, t, lambda got, t=t, i=i: f"returned value {i + 1} has type {got} but "
+                f"'{self.f.name}' declares {type_text(t)}"
+            )
+            for i, (e, t) in enumerate(zip(stmt.values, expected))
+        ]
         self.emit(func.ReturnOp(*values), stmt.pos)
+
+    def typed_expr(self, e: S.Expr, t: Attribute, mismatch: Callable[[str], str]) -> SSAValue:
+        """`e` as a value of the declared type `t` (a number is broadcast to it); otherwise
+        the error `mismatch(actual type)` at `e`."""
+        v = self.expr(e)
+        if isinstance(v, Literal):
+            v = self.broadcast_literal(v, t, e.pos)
+        if v.type != t:
+            raise self.error(e.pos, mismatch(type_text(v.type)))
+        return v
 
     # -- expressions ------------------------------------------------------------------
 
@@ -329,18 +334,13 @@ class FunctionBuilder:
             raise self.error(
                 e.pos, f"'{e.name}' takes {len(params)} argument(s), got {len(e.args)}"
             )
-        args = []
-        for i, (a, t, p) in enumerate(zip(e.args, sig.inputs.data, params)):
-            v = self.expr(a)
-            if isinstance(v, Literal):
-                v = self.broadcast_literal(v, t, a.pos)
-            if v.type != t:
-                raise self.error(
-                    a.pos,
-                    f"argument {i + 1} ('{p.name}') of '{e.name}' has type {type_text(v.type)}, "
-                    f"expected {type_text(t)}",
-                )
-            args.append(v)
+        args = [
+            self.typed_expr(
+                a, t, lambda got, t=t, i=i, p=p: f"argument {i + 1} ('{p.name}') of "
+                f"'{e.name}' has type {got}, expected {type_text(t)}"
+            )
+            for i, (a, t, p) in enumerate(zip(e.args, sig.inputs.data, params))
+        ]
         op = func.CallOp(e.name, args, sig.outputs.data)
         self.emit(op, e.pos)
         return list(op.results)

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import tessera
-from tessera.compiler.agreement import compare, random_inputs
-from tessera.compiler.api import NUMPY_DTYPES
+from tessera.compiler.agreement import compare
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -45,15 +44,7 @@ LOOP_RUNS = [
 def run_both(file: str, entry: str, bindings: dict, target: str, seed: int = 0):
     compiled = tessera.compile(EXAMPLES / file, target=target, bindings=bindings)
     reference = tessera.compile(EXAMPLES / file, target="interp", bindings=bindings)
-    fn = compiled.syntax_of(entry)
-    func_op = next(op for op in compiled.graph(entry).ops if op.sym_name.data == entry)
-    inputs = random_inputs(
-        [
-            (tuple(t.get_shape()), NUMPY_DTYPES[p.type.dtype])
-            for p, t in zip(fn.params, func_op.function_type.inputs.data)
-        ],
-        seed,
-    )
+    inputs = compiled.example_inputs(entry, seed)
     got = getattr(compiled, entry)(*inputs)
     want = getattr(reference, entry)(*inputs)
     return (got, want) if isinstance(got, tuple) else ((got,), (want,))

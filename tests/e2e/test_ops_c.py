@@ -7,8 +7,7 @@ import zlib
 import pytest
 
 import tessera
-from tessera.compiler.agreement import compare, random_inputs
-from tessera.compiler.api import NUMPY_DTYPES
+from tessera.compiler.agreement import compare
 
 # (name, DSL body, parameter types, result type) with {placeholders} for the shapes.
 CASES = {
@@ -76,13 +75,7 @@ def test_op_agrees_with_reference(name, shape):
     compiled = tessera.compile(source, target="c")
     reference = tessera.compile(source, target="interp")
     name = f"k_{name}"
-    fn = compiled.syntax_of(name)
-    graph = compiled.graph(name)
-    arg_types = graph.ops.first.function_type.inputs.data
-    inputs = random_inputs(
-        [(tuple(t.get_shape()), NUMPY_DTYPES[p.type.dtype]) for p, t in zip(fn.params, arg_types)],
-        seed=zlib.crc32(name.encode()) % 1000,
-    )
+    inputs = compiled.example_inputs(name, seed=zlib.crc32(name.encode()) % 1000)
     got = getattr(compiled, name)(*inputs)
     want = getattr(reference, name)(*inputs)
     agreement = compare(got, want)
