@@ -29,6 +29,7 @@ LEVELS: dict[str, str] = {
     "buffers": "lower-to-linalg,bufferize",
     "loops": "lower-to-loops",
     "c-loops": "lower-to-c",
+    "c-naive": "lower-to-loops,lower-affine,canonicalize,cse",
 }
 
 
@@ -113,6 +114,7 @@ class Program:
     filename: str
     target: str = "c"
     bindings: dict[str, int] = field(default_factory=dict)
+    schedules: object = None  # for the C target: see compiler.pipelines.c_pipeline
     _syntax: S.Program | None = None
     _compiled: dict[tuple, Callable] = field(default_factory=dict)
 
@@ -214,7 +216,9 @@ class Program:
         if key not in self._compiled:
             from tessera.targets import backend
 
-            self._compiled[key] = backend(self.target).load(self.graph(fn.name, bindings))[
+            options = {"schedules": self.schedules} if self.schedules is not None else {}
+            self._compiled[key] = backend(self.target, **options).load(
+                self.graph(fn.name, bindings))[
                 fn.name
             ]
         return self._compiled[key]
@@ -242,10 +246,17 @@ def compile(
     path_or_source: str | os.PathLike,
     target: str = "c",
     bindings: dict[str, int] | None = None,
+    schedules=None,
 ) -> Program:
-    """Parse a `.tsr` program (a path or the text) for `target` ("c", "interp", "loops")."""
+    """Parse a `.tsr` program (a path or the text) for `target` ("c", "interp", "loops").
+
+    `schedules` (C target): None or "default" for the default schedules, "naive" for plain
+    loops, or {op name: Schedule} for hand-written ones (see `compiler/schedule.py`).
+    """
     from tessera.targets import backend
 
+    if schedules is not None and target != "c":
+        raise TesseraError(f"schedules apply to the C target, not '{target}'")
     backend(target)  # an unknown target is an error now, not at the first call
     text, filename = read_source(path_or_source)
-    return Program(text, filename, target, dict(bindings or {}))
+    return Program(text, filename, target, dict(bindings or {}), schedules)

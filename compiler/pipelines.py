@@ -15,11 +15,36 @@ from xdsl.passes import ModulePass, PassPipeline
 PIPELINES: dict[str, str] = {
     # graph -> linalg on tensors, cleaned up.
     "lower-to-linalg": "graph-to-linalg,canonicalize,cse",
-    # ... -> scf loops on memrefs.
-    "lower-to-loops": "lower-to-linalg,bufferize,linalg-to-loops,canonicalize",
-    # ... -> what the C emitter prints (no affine left).
-    "lower-to-c": "lower-to-loops,lower-affine,canonicalize,cse",
+    # ... -> linalg on memrefs: where schedules apply.
+    "lower-to-buffers": "lower-to-linalg,bufferize",
+    # ... -> plain scf loops on memrefs (unscheduled: what the loop interpreter runs).
+    "lower-to-loops": "lower-to-buffers,linalg-to-loops,canonicalize",
+    # ... -> what the C emitter prints: scheduled loop nests (the default schedule where none
+    # is given), no affine left.
+    "lower-to-c": "lower-to-buffers,schedule,linalg-to-loops,lower-affine,canonicalize,cse",
 }
+# The C target without schedules: the naive loop nests, for comparison.
+NAIVE_C = "lower-to-loops,lower-affine,canonicalize,cse"
+
+
+def c_pipeline(schedules=None) -> str:
+    """The pipeline that lowers a graph module for the C target under `schedules`:
+    None or "default" (the default schedule for every op), "naive" (none), or a mapping from
+    linalg op names (`"matmul"`, `"linalg.conv_2d_nchw_fchw"`) to `Schedule`s, which those
+    ops get while the others get the default."""
+    if schedules in (None, "default"):
+        return PIPELINES["lower-to-c"]
+    if schedules == "naive":
+        return NAIVE_C
+    if isinstance(schedules, str):
+        raise ValueError(f"schedules must be 'default', 'naive' or a mapping, not {schedules!r}")
+    steps = []
+    for op_name, schedule in schedules.items():
+        options = schedule.option_text()
+        name = op_name if "." not in op_name else f'"{op_name}"'
+        steps.append(f"schedule{{op={name} heuristic=false {options}}}".replace(" }", "}"))
+    return ",".join(["lower-to-buffers", *steps, "schedule",
+                     "linalg-to-loops,lower-affine,canonicalize,cse"])
 
 
 def run_pipeline(spec: str, ctx: Context, module: ModuleOp, callback=None) -> None:
@@ -46,6 +71,13 @@ class LowerToLoops(NamedPipeline):
     """graph -> scf loops on memrefs."""
 
     name = "lower-to-loops"
+
+
+@dataclass(frozen=True)
+class LowerToBuffers(NamedPipeline):
+    """graph -> linalg on memrefs."""
+
+    name = "lower-to-buffers"
 
 
 @dataclass(frozen=True)

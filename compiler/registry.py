@@ -14,13 +14,20 @@ from typing import Any
 DIALECTS: dict[str, str] = {
     "graph": "tessera.dialects.graph:Graph",
 }
+# Dialects that replace xDSL's of the same name (an extension of its op set).
+EXTENDED_DIALECTS: dict[str, str] = {
+    "transform": "tessera.dialects.schedule_transform:transform_with_schedule_steps",
+}
 
 PASSES: dict[str, str] = {
     "graph-to-linalg": "tessera.lowering.graph_to_linalg:GraphToLinalgPass",
     "bufferize": "tessera.lowering.bufferize:BufferizePass",
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
+    "schedule": "tessera.lowering.schedule:SchedulePass",
+    "transform-interpreter": "tessera.lowering.transform_interpreter:TransformInterpreterPass",
     # Named pipelines (compiler/pipelines.py) are passes too.
     "lower-to-linalg": "tessera.compiler.pipelines:LowerToLinalg",
+    "lower-to-buffers": "tessera.compiler.pipelines:LowerToBuffers",
     "lower-to-loops": "tessera.compiler.pipelines:LowerToLoops",
     "lower-to-c": "tessera.compiler.pipelines:LowerToC",
 }
@@ -55,6 +62,8 @@ def make_context():
 
     ctx = Context()
     for name, dialect_factory in Universe.get_multiverse().all_dialects.items():
+        if name in EXTENDED_DIALECTS:
+            dialect_factory = lambda path=EXTENDED_DIALECTS[name]: load(path)()  # noqa: E731
         ctx.register_dialect(name, dialect_factory)
     for name, path in DIALECTS.items():
         if name not in ctx.registered_dialect_names:

@@ -31,10 +31,10 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def backend(name: str) -> Backend:
+def backend(name: str, **options) -> Backend:
     from tessera.compiler.diagnostics import TesseraError
     from tessera.compiler.registry import load
 
     if name not in BACKENDS:
         raise TesseraError(f"unknown target '{name}' (targets: {', '.join(BACKENDS)})")
-    return load(BACKENDS[name])()
+    return load(BACKENDS[name])(**options)

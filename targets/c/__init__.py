@@ -1,5 +1,5 @@
 """The C target: `emitter` prints loop-level IR as C99, `build` compiles it to a cached
-shared library, `runner` calls it on NumPy arrays.
+shared library, `runner` calls it on NumPy arrays, `sanitize` runs it under ASan and UBSan.
 
 The usual entry points are re-exported here, imported on first use so that loading the
 emitter (as `tessera-opt -t c` does) does not import NumPy or ctypes.
@@ -19,6 +19,8 @@ _EXPORTS = {
     "CModule": "tessera.targets.c.runner",
     "CFunction": "tessera.targets.c.runner",
     "median_seconds": "tessera.targets.c.runner",
+    "set_num_threads": "tessera.targets.c.runner",
+    "run_sanitized": "tessera.targets.c.sanitize",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,22 +7,23 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tessera.targets import Compiled
 
-PIPELINE = "lower-to-c"
-
 
 class CBackend:
+    """`schedules`: see `compiler.pipelines.c_pipeline` (default, naive, or per op name)."""
+
     name = "c"
 
-    def __init__(self, extra_flags: tuple[str, ...] = ()):
+    def __init__(self, extra_flags: tuple[str, ...] = (), schedules=None):
         self.extra_flags = extra_flags
+        self.schedules = schedules
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.pipelines import c_pipeline, run_pipeline
         from tessera.compiler.registry import make_context
         from tessera.targets.c.runner import compile_module
 
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        run_pipeline(PIPELINE, make_context(), module)
+        run_pipeline(c_pipeline(self.schedules), make_context(), module)
         compiled = compile_module(module, extra_flags=self.extra_flags)
 
         def entry(name: str) -> Compiled:

@@ -8,6 +8,9 @@ cache). Each build happens in a private temporary directory inside the cache and
 into place with `os.replace`, which is atomic: a concurrent reader sees the whole library
 or none. A missing compiler or a failed compile is a TesseraError carrying the compiler's
 own message.
+
+Sources with an OpenMP pragma (a schedule's parallel loops) are built with `-fopenmp`,
+added to the flags before the key is taken, so the key still names the whole command.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -26,7 +30,13 @@ from pathlib import Path
 
 from tessera.compiler.diagnostics import TesseraError
 
-DEFAULT_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-std=c99", "-fPIC", "-shared")
+# -ffp-contract=fast: in an ISO mode such as -std=c99 gcc defaults to -ffp-contract=off and
+# fuses nothing, so the `a * b + c` a schedule writes for an FMA (vector.fma included) would
+# stay a multiply and an add. Contraction only ever removes a rounding.
+DEFAULT_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-std=c99", "-fPIC", "-shared",
+                                  "-ffp-contract=fast")
+OPENMP_FLAG = "-fopenmp"
+_OPENMP_PRAGMA = re.compile(r"^[ \t]*#[ \t]*pragma[ \t]+omp\b", re.MULTILINE)
 # How much of a failing compiler's stderr a TesseraError carries.
 MAX_ERROR_LINES = 30
 
@@ -92,6 +102,20 @@ def _host_cpu() -> str:
     return "\n".join(description)
 
 
+def uses_openmp(source: str) -> bool:
+    """Whether C `source` has an OpenMP pragma (and so needs `-fopenmp`)."""
+    return _OPENMP_PRAGMA.search(source) is not None
+
+
+def build_flags(source: str, flags: Sequence[str], extra_flags: Sequence[str] = ()) -> list[str]:
+    """The flags `source` is compiled with: `flags`, then `extra_flags`, then `-fopenmp`
+    when the source needs it and the flags do not say so already."""
+    all_flags = [*flags, *extra_flags]
+    if uses_openmp(source) and OPENMP_FLAG not in all_flags:
+        all_flags.append(OPENMP_FLAG)
+    return all_flags
+
+
 def cache_key(source: str, flags: Sequence[str], command: Sequence[str]) -> str:
     identity = {
         "source": source,
@@ -113,10 +137,11 @@ def build_shared_library(
     """Compile C `source` to a shared library and return its path, reusing a cached build.
 
     `flags` replaces the default flags, `extra_flags` is appended to them (later flags win,
-    so `extra_flags=["-O0"]` overrides `-O3`). The compiler is `compiler_command()`.
+    so `extra_flags=["-O0"]` overrides `-O3`), and `-fopenmp` is added for a source with an
+    OpenMP pragma. The compiler is `compiler_command()`.
     """
     command = compiler_command()
-    all_flags = [*flags, *extra_flags]
+    all_flags = build_flags(source, flags, extra_flags)
     directory = Path(cache_dir) if cache_dir is not None else cache_root()
     key = cache_key(source, all_flags, command)
     library = directory / f"{key}.so"

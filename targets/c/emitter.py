@@ -1,4 +1,4 @@
-"""The C target: prints loop-level IR (func, scf, memref, arith, math) as C99.
+"""The C target: prints loop-level IR (func, scf, memref, vector, arith, math) as C99.
 
 C is Tessera's portable CPU backend: the loops are already scheduled, so printing them as
 plain C lets gcc do register allocation and vectorisation, and the result runs through
@@ -16,6 +16,31 @@ Semantics the C must keep, because C and MLIR disagree:
   promise, so they get small helpers; `maxnumf`/`minnumf` are exactly fmax/fmin.
 - Values are stored in C types of the same width (`i1` is `bool`, `index` is `int64_t`).
 
+Vectors (what a schedule's vectorisation produces) are fixed-size 1-D `vector<NxT>` with N a
+power of two, held in GCC/Clang vector types (`tessera_v8f32`: a typedef printed once per
+element type and lane count; `vector<Nxi1>` masks are one byte a lane, 0 or 1):
+- `vector.load`/`vector.store` move the N contiguous elements starting at the row-major
+  element the indices name, through memcpy (any alignment, no strict-aliasing question; gcc
+  makes it one unaligned vector move). A fully constant offset is checked against the end.
+- `vector.broadcast` is an initializer of N copies, `vector.fma` is `a * b + c` (one FMA
+  under `-ffp-contract=fast`), `vector.insert`/`vector.extract` index one lane (a dynamic
+  position is taken modulo N, where MLIR says poison, rather than read out of bounds).
+- arith/math ops on vectors: float `+ - * /` and negation use the vector operators, whose
+  lanes are exactly the scalar IEEE operations; every other op (integer arithmetic,
+  comparisons, select on a mask, maximumf/minimumf, casts, math functions) is a loop over the
+  lanes whose body is the scalar expression above, so vector and scalar semantics cannot
+  drift apart. Operands and results have the same lane count (a producer broadcasts
+  scalars first); a select may also take a scalar `i1` that picks a whole vector.
+- xDSL 0.74 types `arith.cmpf`/`arith.cmpi` on vectors (and a select's condition) as a
+  scalar `i1`; the printer tells a mask from a scalar by where the value comes from (a
+  comparison of vectors, ops on masks, loop-carried copies of them), not by its type.
+
+An `scf.for` carrying the unit attribute `tessera.parallel` is an OpenMP worksharing loop
+(`#pragma omp parallel for`; build.py adds `-fopenmp`). Every value is declared in the block
+that defines it, so whatever the body declares is private to an iteration; a parallel loop
+carrying values (iter_args) has no meaning and is an error. `memref.alloc` with an
+`alignment` of 16 or more uses `aligned_alloc` (the size rounded up to the alignment).
+
 Names from the program never reach the C text unescaped: symbols become `tsr_<name>` with
 everything outside [A-Za-z0-9_] escaped (and a suffix if two symbols collide), SSA values
 become `v<N>` or `v<N>_<hint>`, and helpers are `tessera_*`, a prefix no symbol can get.
@@ -28,9 +53,15 @@ from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, math, memref, scf
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, IntegerType, ModuleOp
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.dialects import arith, func, math, memref, scf, vector
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    VectorType,
+)
+from xdsl.ir import Block, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.utils.target import Target
 
 from tessera.compiler.diagnostics import TesseraError
@@ -44,11 +75,13 @@ from tessera.targets.c.signatures import (
     c_signatures,
     c_symbol_names,
     element_count,
+    element_key,
     memref_layout,
     row_major_strides,
     sanitize_identifier,
     scalar_key,
     type_key,
+    vector_layout,
 )
 from tessera.targets.c.snippets import (
     constant_literal,
@@ -57,6 +90,9 @@ from tessera.targets.c.snippets import (
     helper_fptosi,
     int_literal,
     integer_helper,
+    lane_literals,
+    vector_type_name,
+    vector_typedef,
     wide_unsigned,
 )
 
@@ -104,6 +140,12 @@ _PURE_OPS = frozenset([
     *_SELECTING_BINARY, *_MATH_FUNCTIONS, *_CONVERSIONS, arith.NegfOp, math.RsqrtOp,
     arith.MaximumfOp, arith.MinimumfOp, arith.CmpfOp, arith.CmpiOp, arith.SelectOp,
 ])
+# Pure ops whose vector form is C's vector operator: lane for lane the scalar IEEE operation.
+_NATIVE_VECTOR_OPS = frozenset([*_FLOAT_BINARY, arith.NegfOp])
+# The loop variable of a lane-by-lane loop; no SSA value, symbol or helper is named so.
+_LANE = "lane"
+# Allocations aligned to at least this use aligned_alloc; malloc's alignment covers less.
+_MIN_ALIGNED_ALLOC = 16
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,6 +171,7 @@ class _ModulePrinter:
                         if isinstance(op, memref.GlobalOp)}
         self.used_globals: set[str] = set()
         self.helpers: dict[str, str] = {}
+        self.uses_aligned_alloc = False
 
     def helper(self, name: str, make: Callable[[], str]) -> str:
         if name not in self.helpers:
@@ -141,7 +184,9 @@ class _ModulePrinter:
                 raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
         definitions = [_FunctionPrinter(self, op).print() for op in self.module.ops
                        if isinstance(op, func.FuncOp) and not op.is_declaration]
-        sections = ["/* Generated by Tessera's C target. */\n"
+        # aligned_alloc is C11: glibc declares it under -std=c99 only when asked to.
+        features = "#define _ISOC11_SOURCE 1\n" if self.uses_aligned_alloc else ""
+        sections = ["/* Generated by Tessera's C target. */\n" + features
                     + "".join(f"#include <{header}>\n" for header in INCLUDES)]
         if self.helpers:
             sections.append("\n".join(self.helpers.values()))
@@ -193,6 +238,9 @@ class _FunctionPrinter:
         self.read: set[str] = set()
         self.stack_arrays: set[str] = set()
         self.yield_targets: list[list[str]] = []
+        # While printing one lane of a vector op: its vector operands, read as `v[lane]`.
+        self.lane_values: set[SSAValue] | None = None
+        self.lane_counts: dict[SSAValue, int | None] = {}
 
     # -- names and references -----------------------------------------------------------
 
@@ -205,20 +253,24 @@ class _FunctionPrinter:
         return name
 
     def ref(self, value: SSAValue) -> str:
-        """`value` as a C operand: a variable, an inlined constant, or a global's name."""
+        """`value` as a C operand: a variable, an inlined constant, or a global's name; one
+        lane of it while a vector op is printed lane by lane."""
         owner = value.owner
-        if isinstance(owner, arith.ConstantOp):
+        if isinstance(owner, arith.ConstantOp) and not isinstance(value.type, VectorType):
             literal = constant_literal(owner)
             return f"({literal})" if literal.startswith("-") else literal
         if isinstance(owner, memref.GetGlobalOp):
             return self.global_name(owner)
         name = self.names[value]
         self.read.add(name)
+        if self.lane_values is not None and value in self.lane_values:
+            return f"{name}[{_LANE}]"
         return name
 
     def signed_ref(self, value: SSAValue) -> str:
         """`value` read as a signed integer: an i1 `true` is -1 in MLIR, 1 as a C bool."""
-        if type_key(value.type) == "i1":
+        t = value.type.element_type if isinstance(value.type, VectorType) else value.type
+        if type_key(t) == "i1":
             return f"({self.ref(value)} ? -1 : 0)"
         return self.ref(value)
 
@@ -237,6 +289,58 @@ class _FunctionPrinter:
 
     def helper(self, name: str, make: Callable[[], str]) -> str:
         return self.module.helper(name, make)
+
+    # -- types --------------------------------------------------------------------------
+
+    def lanes(self, value: SSAValue, op: Operation) -> int | None:
+        """The lane count of a vector value, None for a scalar.
+
+        A vector type says so itself. An `i1` may be a mask all the same: xDSL 0.74 gives a
+        comparison of vectors (and a select's condition) the type i1, so an i1 is a mask
+        when it comes from vectors: a comparison of them, an op on masks, or a loop-carried
+        or scf.if-yielded copy of one.
+        """
+        if value in self.lane_counts:
+            return self.lane_counts[value]
+        lanes = None
+        if isinstance(value.type, VectorType):
+            lanes = vector_layout(value.type, op)[1]
+        elif value.type == IntegerType(1):
+            lanes = self.mask_lanes(value, op)
+        self.lane_counts[value] = lanes
+        return lanes
+
+    def mask_lanes(self, value: SSAValue, op: Operation) -> int | None:
+        if isinstance(value, BlockArgument):
+            parent = value.block.parent_op()
+            if isinstance(parent, scf.ForOp) and value.index > 0:
+                return self.lanes(parent.iter_args[value.index - 1], op)
+            return None
+        assert isinstance(value, OpResult)
+        owner = value.owner
+        if isinstance(owner, scf.ForOp):
+            return self.lanes(owner.iter_args[value.index], op)
+        if isinstance(owner, scf.IfOp):
+            yielded = owner.true_region.block.last_op
+            if isinstance(yielded, scf.YieldOp):
+                return self.lanes(yielded.arguments[value.index], op)
+            return None
+        if type(owner) in _PURE_OPS:
+            operands = owner.operands[1:] if isinstance(owner, arith.SelectOp) else owner.operands
+            for operand in operands:
+                lanes = self.lanes(operand, op)
+                if lanes is not None:
+                    return lanes
+        return None
+
+    def vector_type(self, key: str, lanes: int) -> str:
+        return self.helper(vector_type_name(key, lanes), lambda: vector_typedef(key, lanes))
+
+    def c_type(self, value: SSAValue, op: Operation) -> str:
+        """The C type holding `value`: a scalar type, or a vector typedef."""
+        key = element_key(value.type, op)
+        lanes = self.lanes(value, op)
+        return C_TYPES[key] if lanes is None else self.vector_type(key, lanes)
 
     # -- output -------------------------------------------------------------------------
 
@@ -280,15 +384,45 @@ class _FunctionPrinter:
 
     def print_pure(self, op: Operation) -> None:
         if isinstance(op, arith.ConstantOp):
+            if isinstance(op.result.type, VectorType):
+                key, lanes = vector_layout(op.result.type, op)
+                t = self.vector_type(key, lanes)
+                values = ", ".join(lane_literals(op, key, lanes))
+                self.line(f"const {t} {self.declare_name(op.result)} = {{{values}}};")
+                return
             constant_literal(op)  # inlined where used; checked here so errors point at it
             return
         if isinstance(op, memref.GetGlobalOp):
             self.global_name(op)
             return
-        expression = self.expression(op)
+        if type(op) not in _PURE_OPS:
+            raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
         result = op.results[0]
-        t = C_TYPES[scalar_key(result.type, op)]
-        self.line(f"const {t} {self.declare_name(result)} = {expression};")
+        lanes = self.lanes(result, op)
+        vectors = {v for v in op.operands if self.lanes(v, op) is not None}
+        if lanes is None:
+            if vectors:
+                raise TesseraError.at_op(
+                    op, f"c target: '{op.name}' mixes vectors and scalars")
+            t = C_TYPES[scalar_key(result.type, op)]
+            self.line(f"const {t} {self.declare_name(result)} = {self.expression(op)};")
+            return
+        t = self.c_type(result, op)
+        if type(op) in _NATIVE_VECTOR_OPS or (isinstance(op, arith.SelectOp)
+                                              and op.cond not in vectors):
+            # Whole vectors: C's vector operators, or a scalar condition picking one.
+            self.line(f"const {t} {self.declare_name(result)} = {self.expression(op)};")
+            return
+        # Lane by lane: the scalar expression, reading lane `lane` of each vector operand.
+        self.lane_values = vectors
+        try:
+            expression = self.expression(op)
+        finally:
+            self.lane_values = None
+        name = self.declare_name(result)
+        self.line(f"{t} {name};")
+        self.line(f"for (int {_LANE} = 0; {_LANE} < {lanes}; ++{_LANE}) "
+                  f"{name}[{_LANE}] = {expression};")
 
     # -- pure ops -----------------------------------------------------------------------
 
@@ -297,7 +431,7 @@ class _FunctionPrinter:
         kind = type(op)
         if kind not in _PURE_OPS:
             raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
-        key = scalar_key(op.results[0].type, op)
+        key = element_key(op.results[0].type, op)
         operands = op.operands
         if kind in _FLOAT_BINARY:
             return f"{self.ref(operands[0])} {_FLOAT_BINARY[kind]} {self.ref(operands[1])}"
@@ -324,8 +458,6 @@ class _FunctionPrinter:
         if kind is arith.CmpiOp:
             return self.compare_integers(op)
         if kind is arith.SelectOp:
-            if not isinstance(operands[0].type, IntegerType):
-                raise TesseraError.at_op(op, "c target: 'arith.select' on vectors")
             return f"{self.ref(operands[0])} ? {self.ref(operands[1])} : {self.ref(operands[2])}"
         if key in ("f32", "f64"):
             return self.float_conversion(op, key)
@@ -337,7 +469,7 @@ class _FunctionPrinter:
         if unsigned is None:
             return f"{self.ref(lhs)} {operator} {self.ref(rhs)}"
         if unsigned:
-            exact = UNSIGNED_TYPES[scalar_key(lhs.type, op)]
+            exact = UNSIGNED_TYPES[element_key(lhs.type, op)]
             return f"({exact}){self.ref(lhs)} {operator} ({exact}){self.ref(rhs)}"
         return f"{self.signed_ref(lhs)} {operator} {self.signed_ref(rhs)}"
 
@@ -347,7 +479,7 @@ class _FunctionPrinter:
         if isinstance(op, arith.SIToFPOp):
             return f"({t}){self.signed_ref(source)}"
         if isinstance(op, arith.UIToFPOp):
-            exact = UNSIGNED_TYPES[scalar_key(source.type, op)]
+            exact = UNSIGNED_TYPES[element_key(source.type, op)]
             return f"({t})({exact}){self.ref(source)}"
         if isinstance(op, (arith.ExtFOp, arith.TruncFOp)):
             return f"({t}){self.ref(source)}"
@@ -365,12 +497,12 @@ class _FunctionPrinter:
         if kind in (arith.IndexCastOp, arith.ExtSIOp, arith.TruncIOp):
             return self.wrap(self.signed_ref(operands[0]), key)
         if kind is arith.ExtUIOp:
-            exact = UNSIGNED_TYPES[scalar_key(operands[0].type, op)]
+            exact = UNSIGNED_TYPES[element_key(operands[0].type, op)]
             return self.wrap(f"({exact}){self.ref(operands[0])}", key)
         if key == "i1":
             raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}' on i1")
         if kind is arith.FPToSIOp:
-            source = scalar_key(operands[0].type, op)
+            source = element_key(operands[0].type, op)
             name = self.helper(f"tessera_fptosi_{source}_{key}",
                                lambda: helper_fptosi(source, key))
             return f"{name}({self.ref(operands[0])})"
@@ -407,6 +539,14 @@ class _FunctionPrinter:
         A store into a stack array does not count as reading it: gcc calls an array that
         is only stored into "set but not used", so such an array gets its `(void)`.
         """
+        offset, _ = self.offset(buffer, indices, op)
+        if stored and self.names.get(buffer) in self.stack_arrays:
+            return f"{self.names[buffer]}[{offset}]"
+        return f"{self.ref(buffer)}[{offset}]"
+
+    def offset(self, buffer: SSAValue, indices: Iterable[SSAValue],
+               op: Operation) -> tuple[str, int | None]:
+        """The row-major offset of an element as C text, and its value if it is constant."""
         _, shape = memref_layout(buffer.type, op)
         constant, terms = 0, []
         for index, stride in zip(indices, row_major_strides(shape)):
@@ -419,12 +559,22 @@ class _FunctionPrinter:
                 terms.append(f"{self.ref(index)} * {stride}")
         offset = " + ".join(terms)
         if not terms:
-            offset = str(constant)
-        elif constant:
+            return str(constant), constant
+        if constant:
             offset += f" + {constant}" if constant > 0 else f" - {-constant}"
-        if stored and self.names.get(buffer) in self.stack_arrays:
-            return f"{self.names[buffer]}[{offset}]"
-        return f"{self.ref(buffer)}[{offset}]"
+        return offset, None
+
+    def lanes_address(self, buffer: SSAValue, indices: Iterable[SSAValue], lanes: int,
+                      op: Operation) -> str:
+        """`&buffer[offset]` for `lanes` contiguous elements; a constant offset is checked."""
+        offset, constant = self.offset(buffer, indices, op)
+        _, shape = memref_layout(buffer.type, op)
+        count = element_count(shape)
+        if constant is not None and not 0 <= constant <= count - lanes:
+            raise TesseraError.at_op(
+                op, f"c target: '{op.name}' of {lanes} lanes at element {constant} is out of "
+                f"bounds of {buffer.type}")
+        return f"&{self.ref(buffer)}[{offset}]"
 
     def writable(self, buffer: SSAValue, op: Operation) -> None:
         owner = buffer.owner
@@ -445,17 +595,32 @@ class _FunctionPrinter:
         self.line(f"{target} = {self.ref(op.value)};")
 
     def print_alloc(self, op: memref.AllocOp | memref.AllocaOp) -> None:
+        """A buffer where the op is, so one inside a loop body is one per iteration (private
+        to it in a parallel loop). memref.alloc lives until its memref.dealloc; a heap
+        alloca is freed where its block ends."""
         key, shape = memref_layout(op.memref.type, op)
         t = C_TYPES[key]
         count = max(element_count(shape), 1)  # malloc(0) may be NULL; C has no empty arrays
-        on_stack = isinstance(op, memref.AllocaOp) and count * ELEMENT_SIZES[key] <= MAX_STACK_BYTES
+        size = count * ELEMENT_SIZES[key]
+        alignment = op.alignment.value.data if op.alignment is not None else 0
+        if alignment & (alignment - 1) or alignment < 0:
+            raise TesseraError.at_op(
+                op, f"c target: alignment {alignment} is not a power of two")
+        on_stack = isinstance(op, memref.AllocaOp) and size <= MAX_STACK_BYTES
         name = self.declare_name(op.memref)
         if on_stack:
             self.stack_arrays.add(name)
-            self.line(f"{t} {name}[{count}];")
+            aligned = (f" __attribute__((aligned({alignment})))"
+                       if alignment > ELEMENT_SIZES[key] else "")
+            self.line(f"{t} {name}[{count}]{aligned};")
             return
-        # memref.alloc's alignment is a hint; malloc's is enough for scalar C code.
-        self.line(f"{t} *const {name} = malloc((size_t){count} * sizeof({t}));")
+        if alignment >= _MIN_ALIGNED_ALLOC:
+            # aligned_alloc wants a size that is a multiple of the alignment.
+            rounded = -(-size // alignment) * alignment
+            self.module.uses_aligned_alloc = True
+            self.line(f"{t} *const {name} = aligned_alloc({alignment}, (size_t){rounded});")
+        else:
+            self.line(f"{t} *const {name} = malloc((size_t){count} * sizeof({t}));")
         self.line(f"if ({name} == NULL) abort();")
         if isinstance(op, memref.AllocaOp):
             self.scopes[-1].frees.append(name)
@@ -470,13 +635,99 @@ class _FunctionPrinter:
         # memmove: copying a buffer onto itself is legal in MLIR, undefined for memcpy.
         self.line(f"memmove({self.ref(op.destination)}, {self.ref(op.source)}, {size});")
 
+    # -- vectors ------------------------------------------------------------------------
+
+    def print_vector_load(self, op: vector.LoadOp) -> None:
+        key, lanes = vector_layout(op.result.type, op)
+        t = self.vector_type(key, lanes)
+        address = self.lanes_address(op.base, op.indices, lanes, op)
+        name = self.declare_name(op.result)
+        self.line(f"{t} {name};")
+        self.line(f"memcpy(&{name}, {address}, sizeof({t}));")
+
+    def print_vector_store(self, op: vector.StoreOp) -> None:
+        self.writable(op.base, op)
+        key, lanes = vector_layout(op.vector.type, op)
+        t = self.vector_type(key, lanes)
+        address = self.lanes_address(op.base, op.indices, lanes, op)
+        self.line(f"memcpy({address}, &{self.ref(op.vector)}, sizeof({t}));")
+
+    def print_vector_broadcast(self, op: vector.BroadcastOp) -> None:
+        key, lanes = vector_layout(op.vector.type, op)
+        t = self.vector_type(key, lanes)
+        source_lanes = self.lanes(op.source, op)
+        if source_lanes == lanes:
+            value = self.ref(op.source)  # vector to the same vector: a copy
+        elif source_lanes is None:
+            value = "{" + ", ".join([self.ref(op.source)] * lanes) + "}"
+        elif source_lanes == 1:
+            value = "{" + ", ".join([f"{self.ref(op.source)}[0]"] * lanes) + "}"
+        else:
+            raise TesseraError.at_op(
+                op, f"c target: cannot broadcast {op.source.type} to {op.vector.type}")
+        self.line(f"const {t} {self.declare_name(op.vector)} = {value};")
+
+    def print_vector_fma(self, op: vector.FMAOp) -> None:
+        key, lanes = vector_layout(op.res.type, op)
+        t = self.vector_type(key, lanes)
+        a, b, c = self.ref(op.lhs), self.ref(op.rhs), self.ref(op.acc)
+        self.line(f"const {t} {self.declare_name(op.res)} = {a} * {b} + {c};")
+
+    def lane(self, op: vector.InsertOp | vector.ExtractOp, lanes: int) -> str | None:
+        """The one lane a 1-D insert/extract names, as C; None for an empty position."""
+        positions = op.get_mixed_position()
+        if not positions:
+            return None
+        position = positions[0]
+        if isinstance(position, int):
+            if not 0 <= position < lanes:
+                t = op.vector.type if isinstance(op, vector.ExtractOp) else op.dest.type
+                raise TesseraError.at_op(op, f"c target: lane {position} is not in {t}")
+            return str(position)
+        # MLIR calls an out-of-range position poison; a masked index keeps C defined.
+        return f"(uint64_t){self.ref(position)} & {lanes - 1}u"
+
+    def print_vector_insert(self, op: vector.InsertOp) -> None:
+        key, lanes = vector_layout(op.result.type, op)
+        t = self.vector_type(key, lanes)
+        position = self.lane(op, lanes)
+        if position is None:  # the whole vector
+            self.line(f"const {t} {self.declare_name(op.result)} = {self.ref(op.source)};")
+            return
+        if self.lanes(op.source, op) is not None:
+            raise TesseraError.at_op(op, "c target: 'vector.insert' of a vector into a "
+                                     "1-D vector")
+        dest = self.ref(op.dest)
+        name = self.declare_name(op.result)
+        self.line(f"{t} {name} = {dest};")
+        self.line(f"{name}[{position}] = {self.ref(op.source)};")
+
+    def print_vector_extract(self, op: vector.ExtractOp) -> None:
+        key, lanes = vector_layout(op.vector.type, op)
+        position = self.lane(op, lanes)
+        if position is None:
+            t = self.vector_type(key, lanes)
+            self.line(f"const {t} {self.declare_name(op.result)} = {self.ref(op.vector)};")
+            return
+        if isinstance(op.result.type, VectorType):
+            raise TesseraError.at_op(op, "c target: 'vector.extract' of a vector from a "
+                                     "1-D vector")
+        t = C_TYPES[key]
+        self.line(f"const {t} {self.declare_name(op.result)} = "
+                  f"{self.ref(op.vector)}[{position}];")
+
     # -- control flow -------------------------------------------------------------------
 
     def print_for(self, op: scf.ForOp) -> None:
         iv, *carried = op.body.block.args
+        parallel = "tessera.parallel" in op.attributes
+        if parallel and op.iter_args:
+            raise TesseraError.at_op(
+                op, "c target: a {tessera.parallel} scf.for cannot carry values (iter_args): "
+                "its iterations run concurrently")
         results = []
         for result, init in zip(op.res, op.iter_args):
-            t = C_TYPES[scalar_key(result.type, op)]
+            t = self.c_type(result, op)
             initial = self.ref(init)
             results.append(self.declare_name(result))
             self.line(f"{t} {results[-1]} = {initial};")
@@ -488,12 +739,15 @@ class _FunctionPrinter:
         self.scopes.append(_Scope())
         name = self.declare_name(iv)
         self.read.add(name)  # read by the loop condition
+        if parallel:
+            # OpenMP's canonical loop form; what the body declares is private to it.
+            self.line("#pragma omp parallel for")
         self.line(f"for ({t} {name} = {lb}; {name} < {ub}; {name} += {step}) {{")
         self.depth += 1
         # Block arguments are copies, so a yield that permutes them cannot clobber itself.
         for arg, result in zip(carried, results):
             self.read.add(result)
-            arg_type = C_TYPES[scalar_key(arg.type, op)]
+            arg_type = self.c_type(arg, op)
             self.line(f"const {arg_type} {self.declare_name(arg)} = {result};")
         self.yield_targets.append(results)
         self.print_ops(op.body.block)
@@ -505,7 +759,7 @@ class _FunctionPrinter:
     def print_if(self, op: scf.IfOp) -> None:
         results = []
         for result in op.output:
-            t = C_TYPES[scalar_key(result.type, op)]
+            t = self.c_type(result, op)
             results.append(self.declare_name(result))
             self.line(f"{t} {results[-1]};")
         self.yield_targets.append(results)
@@ -572,6 +826,12 @@ _STATEMENTS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]
     scf.YieldOp: _FunctionPrinter.print_yield,
     func.ReturnOp: _FunctionPrinter.print_return,
     func.CallOp: _FunctionPrinter.print_call,
+    vector.LoadOp: _FunctionPrinter.print_vector_load,
+    vector.StoreOp: _FunctionPrinter.print_vector_store,
+    vector.BroadcastOp: _FunctionPrinter.print_vector_broadcast,
+    vector.FMAOp: _FunctionPrinter.print_vector_fma,
+    vector.InsertOp: _FunctionPrinter.print_vector_insert,
+    vector.ExtractOp: _FunctionPrinter.print_vector_extract,
 }
 
 

@@ -5,13 +5,19 @@ emission): memref arguments are pointers to row-major buffers, scalars are passe
 and `{tessera.out}` arguments are results, which the runner allocates and returns. Every
 argument is checked against the signature first, because a wrong shape or dtype reaching
 C is silent memory corruption rather than an error.
+
+Kernels with parallel loops run on OpenMP (libgomp); `set_num_threads` sets how many threads
+later calls use.
 """
 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import numbers
+import os
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +28,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from tessera.compiler.diagnostics import TesseraError
-from tessera.targets.c.build import build_shared_library
+from tessera.targets.c.build import DEFAULT_FLAGS, build_shared_library, compiler_command
 from tessera.targets.c.emitter import emit_c
 from tessera.targets.c.signatures import CParam, CSignature, c_signatures
 
@@ -202,14 +208,77 @@ class CModule:
         return f"<CModule {', '.join('@' + s for s in self.functions)} from {self.path}>"
 
 
+def build_module(
+    module: ModuleOp,
+    *,
+    flags: Sequence[str] = DEFAULT_FLAGS,
+    extra_flags: Sequence[str] = (),
+    cache_dir: str | Path | None = None,
+) -> tuple[Path, dict[str, CSignature], str]:
+    """Emit C for a loop-level `module` and build it (cached), without loading it: the
+    library's path, the signatures to call it by, and the source."""
+    signatures = c_signatures(module)
+    source = emit_c(module)
+    library = build_shared_library(source, flags=flags, extra_flags=extra_flags,
+                                   cache_dir=cache_dir)
+    return library, signatures, source
+
+
 def compile_module(
     module: ModuleOp,
     *,
+    flags: Sequence[str] = DEFAULT_FLAGS,
     extra_flags: Sequence[str] = (),
     cache_dir: str | Path | None = None,
 ) -> CModule:
-    """Emit C for a loop-level `module`, build it (cached) and load it."""
-    signatures = c_signatures(module)
-    source = emit_c(module)
-    library = build_shared_library(source, extra_flags=extra_flags, cache_dir=cache_dir)
+    """Emit C for a loop-level `module`, build it (cached) and load it. `flags` replaces
+    build.DEFAULT_FLAGS, `extra_flags` is appended to them."""
+    library, signatures, source = build_module(
+        module, flags=flags, extra_flags=extra_flags, cache_dir=cache_dir)
     return CModule(library, signatures, source)
+
+
+# ---------------------------------------------------------------------------------------
+# OpenMP
+
+_openmp_runtime: ctypes.CDLL | None = None
+
+
+def openmp_runtime() -> ctypes.CDLL:
+    """libgomp, the OpenMP runtime gcc's `-fopenmp` code runs on, loaded on first use.
+
+    The soname is the one the kernels link to, so this is the very library they use (the
+    dynamic loader keeps one copy of it per process).
+    """
+    global _openmp_runtime
+    if _openmp_runtime is not None:
+        return _openmp_runtime
+    candidates = [ctypes.util.find_library("gomp") or "libgomp.so.1"]
+    try:  # the compiler knows where its own runtime is
+        printed = subprocess.run([*compiler_command(), "-print-file-name=libgomp.so"],
+                                 capture_output=True, text=True, check=False).stdout.strip()
+        if os.path.isabs(printed) and printed not in candidates:
+            candidates.append(printed)
+    except (OSError, TesseraError):
+        pass
+    errors = []
+    for candidate in candidates:
+        try:
+            _openmp_runtime = ctypes.CDLL(candidate)
+            return _openmp_runtime
+        except OSError as e:
+            errors.append(str(e))
+    raise TesseraError("c target: cannot load the OpenMP runtime libgomp (tried "
+                       f"{', '.join(candidates)}): {'; '.join(errors)}")
+
+
+def set_num_threads(n: int) -> None:
+    """The number of threads the parallel loops of later calls (from this thread) use:
+    OpenMP's `omp_set_num_threads`, in libgomp (gcc's runtime; a TesseraError if it cannot
+    be loaded)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise TesseraError(f"set_num_threads: expected a positive integer, got {n!r}")
+    function = openmp_runtime().omp_set_num_threads
+    function.argtypes = [ctypes.c_int]
+    function.restype = None
+    function(int(n))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xdsl.dialects import func, memref
+from xdsl.dialects import func, memref, vector
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     Float32Type,
@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     NoneAttr,
     Signedness,
+    VectorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -78,6 +79,26 @@ def memref_layout(t: Attribute, op: Operation | None) -> tuple[str, tuple[int, .
     if not isinstance(t.layout, NoneAttr):
         raise TesseraError.at_op(op, f"c target: {t} has a layout; only row-major memrefs")
     return scalar_key(t.get_element_type(), op), shape
+
+
+def vector_layout(t: Attribute, op: Operation | None) -> tuple[str, int]:
+    """(element type, lanes) of a fixed-size 1-D vector the C target can hold, or a located
+    error. Lanes are a power of two: GCC's vector types are a power of two bytes wide."""
+    if not isinstance(t, VectorType):
+        raise TesseraError.at_op(op, f"c target: expected a vector, got {t}")
+    shape = tuple(t.get_shape())
+    lanes = shape[0] if len(shape) == 1 and not t.get_num_scalable_dims() else 0
+    if lanes < 1 or lanes & (lanes - 1):
+        raise TesseraError.at_op(
+            op, f"c target: unsupported type {t}; only 1-D vectors of 2^k lanes")
+    return scalar_key(t.get_element_type(), op), lanes
+
+
+def element_key(t: Attribute, op: Operation | None) -> str:
+    """The scalar type of `t`, or of its lanes when `t` is a vector."""
+    if isinstance(t, VectorType):
+        return vector_layout(t, op)[0]
+    return scalar_key(t, op)
 
 
 def element_count(shape: Iterable[int]) -> int:
@@ -163,8 +184,8 @@ def _is_out(op: func.FuncOp, index: int) -> bool:
 def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]:
     """Which memref arguments each function may write, through calls included.
 
-    A fixpoint over the call graph. Any use other than a load or a copy source counts as a
-    write, so the answer errs towards "written" (that only costs a `const`).
+    A fixpoint over the call graph. Any use other than a (scalar or vector) load or a copy
+    source counts as a write, so the answer errs towards "written" (that only costs a `const`).
     """
     written = {
         name: [isinstance(t, MemRefType) and op.is_declaration
@@ -175,7 +196,7 @@ def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]
     def writes(value: SSAValue) -> bool:
         for use in value.uses:
             user = use.operation
-            if isinstance(user, memref.LoadOp):
+            if isinstance(user, (memref.LoadOp, vector.LoadOp)):
                 continue
             if isinstance(user, memref.CopyOp) and use.index == 0:
                 continue

@@ -7,10 +7,16 @@ import struct
 from math import copysign, inf, isinf
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, IntegerAttr
 
 from tessera.compiler.diagnostics import TesseraError
-from tessera.targets.c.signatures import BIT_WIDTHS, C_TYPES, UNSIGNED_TYPES, scalar_key
+from tessera.targets.c.signatures import (
+    BIT_WIDTHS,
+    C_TYPES,
+    ELEMENT_SIZES,
+    UNSIGNED_TYPES,
+    scalar_key,
+)
 
 # ---------------------------------------------------------------------------------------
 # Literals
@@ -60,6 +66,19 @@ def float_literal(value: float, key: str) -> str:
     return text + "f"
 
 
+def lane_literals(op: arith.ConstantOp, key: str, lanes: int) -> list[str]:
+    """The lanes of a dense vector constant (a splat repeats its one value)."""
+    attr = op.value
+    if not isinstance(attr, DenseIntOrFPElementsAttr):
+        raise TesseraError.at_op(op, f"c target: unsupported constant {attr}")
+    values = list(attr.get_values())
+    if len(values) == 1:
+        values *= lanes
+    if key in ("f32", "f64"):
+        return [float_literal(float(v), key) for v in values]
+    return [int_literal(int(v), key) for v in values]
+
+
 def constant_literal(op: arith.ConstantOp) -> str:
     key = scalar_key(op.result.type, op)
     attr = op.value
@@ -72,6 +91,19 @@ def constant_literal(op: arith.ConstantOp) -> str:
 
 # ---------------------------------------------------------------------------------------
 # Helpers: small static inline functions, printed only when a kernel uses them.
+
+
+def vector_type_name(key: str, lanes: int) -> str:
+    return f"tessera_v{lanes}{key}"
+
+
+def vector_typedef(key: str, lanes: int) -> str:
+    """A GCC/Clang vector type of `lanes` elements of `key` (vector<Nxi1>: one byte a lane,
+    0 or 1, as vector types of bool do not exist)."""
+    lane = "uint8_t" if key == "i1" else C_TYPES[key]
+    size = lanes * ELEMENT_SIZES[key]
+    return (f"typedef {lane} {vector_type_name(key, lanes)} "
+            f"__attribute__((vector_size({size})));\n")
 
 
 def helper_extremumf(kind: str, key: str) -> str:

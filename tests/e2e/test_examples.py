@@ -78,7 +78,7 @@ def test_lenet5_c_compiles_without_warnings(tmp_path):
         check=True,
     )
     result = subprocess.run(
-        ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-c", str(c_file),
+        ["gcc", "-std=c99", "-O2", "-fopenmp", "-Wall", "-Wextra", "-Werror", "-c", str(c_file),
          "-o", str(tmp_path / "lenet5.o")],
         capture_output=True, text=True,
     )

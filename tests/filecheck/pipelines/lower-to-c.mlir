@@ -1,7 +1,7 @@
 // RUN: tessera-opt %s -p lower-to-linalg | filecheck %s --check-prefix=LINALG
 // RUN: tessera-opt %s -p lower-to-loops | filecheck %s --check-prefix=LOOPS
-// RUN: tessera-opt %s -p lower-to-c | filecheck %s --check-prefix=CIR
-// RUN: tessera-opt %s -p lower-to-c -t c | filecheck %s --check-prefix=CSRC
+// RUN: tessera-opt %s -p lower-to-loops,lower-affine,canonicalize,cse | filecheck %s --check-prefix=CIR
+// RUN: tessera-opt %s -p lower-to-loops,lower-affine,canonicalize,cse -t c | filecheck %s --check-prefix=CSRC
 
 // The named pipelines on a small graph function: x @ w + b, relu, then a reshape (whose
 // floordiv / mod map is what leaves affine.apply ops at the loop level) scaled by a splat.
@@ -72,7 +72,7 @@ func.func @mlp(%x: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf32>) -> t
 // LOOPS: memref.dealloc %[[MMBUF]] : memref<2x4xf32>
 // LOOPS: func.return{{$}}
 
-// lower-to-c: the same loops, the affine maps lowered to index arithmetic; no linalg, no
+// The unscheduled C level (lower-to-c without its schedule pass): the same loops, the affine maps lowered to index arithmetic; no linalg, no
 // affine, no tensors left.
 // CIR-LABEL: func.func @mlp(
 // CIR-SAME: %[[X:.*]]: memref<2x3xf32>, %[[W:.*]]: memref<3x4xf32>, %[[B:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<8xf32> {tessera.out}) {
