@@ -34,6 +34,7 @@ PASSES: dict[str, str] = {
 
 TARGETS: dict[str, str] = {
     "c": "tessera.targets.c.emitter:CTarget",
+    "transform": "tessera.targets.schedule_script:ScheduleScriptTarget",
 }
 
 

@@ -76,6 +76,16 @@ class TesseraOptMain(xDSLOptMain):
 
     _chunk_offset = 0
 
+    def prepare_input(self):
+        from tessera.compiler.diagnostics import TesseraError
+
+        try:
+            return super().prepare_input()
+        except ValueError as e:  # an input we have no frontend for is the user's error
+            known = ", ".join(f".{name}" for name in sorted(self.available_frontends))
+            raise TesseraError(f"{self._input_name()}: {e} (known: {known}; or pass "
+                               f"-f/--frontend)") from None
+
     def parse_chunk(self, chunk, file_extension, start_offset=0):
         from tessera.compiler.diagnostics import verify_located
 

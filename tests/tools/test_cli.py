@@ -117,3 +117,31 @@ def test_help_does_not_load_dialects_or_passes():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+def test_unknown_input_extension_is_a_user_error(tmp_path):
+    odd = tmp_path / "prog.txt"
+    odd.write_text("def f(x: f32[2]) -> f32[2] { return x }\n")
+    assert_user_error(run("tessera-opt", str(odd)), "Unrecognized file extension 'txt'",
+                      "--frontend")
+
+
+def test_default_schedules_print_as_a_script_that_replays(tmp_path):
+    """`-t transform` prints the schedules lower-to-c would apply; replaying the script
+    gives the same C-level IR."""
+    script = tmp_path / "schedule.mlir"
+    printed = run("tessera-opt", "examples/mlp.tsr", "-p", "lower-to-buffers", "-t", "transform")
+    assert printed.returncode == 0, printed.stderr
+    assert "transform.tessera.tile" in printed.stdout
+    script.write_text(printed.stdout)
+    replayed = run("tessera-opt", "examples/mlp.tsr", "-p",
+                   f'lower-to-buffers,transform-interpreter{{script="{script}"}},'
+                   "linalg-to-loops,lower-affine,canonicalize,cse")
+    direct = run("tessera-opt", "examples/mlp.tsr", "-p", "lower-to-c")
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == direct.stdout
+
+
+def test_transform_target_wants_buffers():
+    assert_user_error(run("tessera-opt", "examples/mlp.tsr", "-p", "lower-to-linalg", "-t",
+                          "transform"), "run lower-to-buffers first")
