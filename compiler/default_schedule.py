@@ -37,15 +37,18 @@ def default_schedule(nest: LoopNest, fusable: int = 0, element_bytes: int = 4,
     out = nest.output_dims
     if not out or n == 0 or prod(extents) == 0:
         return Schedule(fuse=fusable)
-    lanes = machine.lanes(element_bytes)
     v = out[-1]
-    vectorize = v not in nest.reductions and v in nest.contiguous and extents[v] >= lanes
+    lanes = _lanes(extents[v], machine.lanes(element_bytes))
+    vectorize = v not in nest.reductions and v in nest.contiguous and lanes > 1
     if not nest.reductions:
         return _elementwise(nest, fusable, lanes if vectorize else 1, machine)
     rows = [d for d in out if d != v and d not in nest.reductions and extents[d] > 1]
     if not vectorize or not rows:
         return Schedule(fuse=fusable)
-    r = max(rows, key=lambda d: extents[d])
+    # Prefer a row dimension that the vector-loaded operands do not depend on, so each
+    # vector load feeds every row of the tile (the matmul's i, the convolution's f).
+    vector_inputs = [uses for uses in nest.input_uses if v in uses]
+    r = max(rows, key=lambda d: (all(d not in uses for uses in vector_inputs), extents[d]))
     vectors = min(3 if machine.vector_registers >= 32 else 2, max(1, extents[v] // lanes))
     nr = vectors * lanes
     mr = max(1, min(extents[r], 8, (machine.vector_registers - vectors - 2) // vectors))
@@ -62,6 +65,16 @@ def default_schedule(nest: LoopNest, fusable: int = 0, element_bytes: int = 4,
         unroll=((n + r, mr), (n + v, nr // lanes)), fuse=fusable,
     )
     return _parallel(schedule, nest, machine)
+
+
+def _lanes(extent: int, widest: int) -> int:
+    """The widest vector whose scalar tail is at most a quarter of `extent` (1: none)."""
+    lanes = widest
+    while lanes >= 2:
+        if extent >= lanes and extent % lanes <= extent // 4:
+            return lanes
+        lanes //= 2
+    return 1
 
 
 def _elementwise(nest: LoopNest, fusable: int, vector: int, machine: Machine) -> Schedule:

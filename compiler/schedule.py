@@ -64,6 +64,8 @@ class LoopNest:
     # gathers).
     output_dims: tuple[int, ...] | None = None
     contiguous: frozenset[int] = frozenset()
+    # The dimensions each input's indices involve at all.
+    input_uses: tuple[frozenset[int], ...] = ()
 
     @property
     def ndims(self) -> int:

@@ -97,6 +97,9 @@ def loop_nest(op: LinalgStructuredOperation) -> LoopNest:
                and (not form or form[-1][0][d] in (0, 1)) for form in forms)
     )
     return LoopNest(
+        input_uses=tuple(
+            frozenset(d for f in (form or ()) for d, c in enumerate(f[0]) if c)
+            for form in forms[:ninputs]),
         output_dims=plain_dims(maps[-1]) if len(op.outputs) == 1 else None,
         contiguous=contiguous,
         op_name=op.name,
@@ -165,8 +168,12 @@ def _next_structured(op: Operation) -> Operation | None:
 
 
 def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[linalg.GenericOp]:
-    """Up to `limit` elementwise consumers that directly follow `producer`, each reading the
-    previous output element by element, that can run in its tile loop's epilogue."""
+    """Up to `limit` elementwise consumers that follow `producer`, each reading the previous
+    output element by element, that can run in its tile loop's epilogue.
+
+    Ops in between that neither read what the chain writes nor write what it reads (a bias
+    being reshaped, say) do not stop the chain: `SchedulePass` moves them above the
+    producer."""
     maps = [m.data for m in producer.get_indexing_maps()]
     if len(producer.outputs) != 1:
         return []
@@ -179,17 +186,20 @@ def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[lina
     read = set(producer.inputs)
     while len(chain) < limit:
         consumer = _next_structured(op)
+        if isinstance(consumer, LinalgStructuredOperation) and consumer not in chain \
+                and _independent(consumer, read, written):
+            op = consumer  # hoistable: look past it
+            continue
         if not (isinstance(consumer, linalg.GenericOp) and len(consumer.outputs) == 1
                 and all(it.data.value == "parallel" for it in consumer.iterator_types)):
             break
         cmaps = [m.data for m in consumer.indexing_maps]
         sources = [i for i, v in enumerate(consumer.inputs) if v == current]
         target = consumer.outputs[0]
-        if (len(sources) != 1 or cmaps[sources[0]] != cmaps[-1]
-                or plain_dims(cmaps[-1]) is None
-                or sorted(plain_dims(cmaps[-1])) != list(range(cmaps[-1].num_dims))
-                or target.type != current.type and
-                getattr(target.type, "get_shape", lambda: None)() != current.type.get_shape()
+        out_plain = plain_dims(cmaps[-1])
+        if (len(sources) != 1 or cmaps[sources[0]] != cmaps[-1] or out_plain is None
+                or sorted(out_plain) != list(range(cmaps[-1].num_dims))
+                or target.type.get_shape() != current.type.get_shape()
                 or target in read or target in written
                 or any(v in written and v != current for v in consumer.inputs)
                 or any(isinstance(o, linalg.IndexOp) for o in consumer.body.block.ops)):
@@ -199,6 +209,12 @@ def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[lina
         written.add(target)
         current, op = target, consumer
     return chain
+
+
+def _independent(op: LinalgStructuredOperation, read: set, written: set) -> bool:
+    """Whether `op` can move above ops that read `read` and write `written`."""
+    return (not any(v in written for v in op.operands)
+            and not any(v in read for v in op.outputs))
 
 
 def epilogues_for(producer: linalg.GenericOp, chain: list[linalg.GenericOp]) -> list[Epilogue]:
@@ -310,13 +326,13 @@ class SchedulePass(ModulePass):
                 f"schedule of '{op_name}': fuse: only {len(chain)} elementwise consumer(s) "
                 f"follow the op and read its result element by element; cannot fuse "
                 f"{record.fuse}")
-        # Allocations and constants between the op and its fused consumers (their output
-        # buffers, constants their bodies use) must now come before the op's loop nest.
+        # What lies between the op and its fused consumers (their output buffers, constants
+        # their bodies use, independent ops such as a reshaped bias) now runs first.
         if chain:
             between = target.next_op
             while between is not None and between is not chain[-1]:
                 following = between.next_op
-                if isinstance(between, (memref.AllocOp, arith.ConstantOp)):
+                if between not in chain:
                     between.detach()
                     target.parent_block().insert_op_before(between, target)
                 between = following
