@@ -167,13 +167,14 @@ def _next_structured(op: Operation) -> Operation | None:
     return following
 
 
-def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[linalg.GenericOp]:
+def epilogue_chain(producer: LinalgStructuredOperation, limit: int,
+                   exclude: frozenset | set = frozenset()) -> list[linalg.GenericOp]:
     """Up to `limit` elementwise consumers that follow `producer`, each reading the previous
     output element by element, that can run in its tile loop's epilogue.
 
-    Ops in between that neither read what the chain writes nor write what it reads (a bias
-    being reshaped, say) do not stop the chain: `SchedulePass` moves them above the
-    producer."""
+    Ops in between that only feed the chain and neither read what it writes nor write what
+    it reads (a bias being reshaped, say) do not stop it: `SchedulePass` moves them above
+    the producer. Ops in `exclude` (fused elsewhere already) end the chain."""
     maps = [m.data for m in producer.get_indexing_maps()]
     if len(producer.outputs) != 1:
         return []
@@ -184,11 +185,14 @@ def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[lina
     current, op = producer.outputs[0], producer
     written = {current}
     read = set(producer.inputs)
+    feeders: list[tuple[Operation, int]] = []  # (op to hoist, chain length when met)
     while len(chain) < limit:
         consumer = _next_structured(op)
-        if isinstance(consumer, LinalgStructuredOperation) and consumer not in chain \
-                and _independent(consumer, read, written):
-            op = consumer  # hoistable: look past it
+        if consumer in exclude:
+            break
+        if isinstance(consumer, LinalgStructuredOperation) and _independent(consumer, read, written):
+            feeders.append((consumer, len(chain)))
+            op = consumer  # look past it
             continue
         if not (isinstance(consumer, linalg.GenericOp) and len(consumer.outputs) == 1
                 and all(it.data.value == "parallel" for it in consumer.iterator_types)):
@@ -208,6 +212,11 @@ def epilogue_chain(producer: LinalgStructuredOperation, limit: int) -> list[lina
         read.update(consumer.inputs)
         written.add(target)
         current, op = target, consumer
+    # A feeder read by anything outside the chain stays where it is, and the chain stops there.
+    for feeder, length in feeders:
+        users = {use.operation for out in feeder.outputs for use in out.uses}
+        if any(u not in chain and not isinstance(u, memref.DeallocOp) for u in users):
+            return chain[:length]
     return chain
 
 
@@ -277,7 +286,8 @@ class SchedulePass(ModulePass):
         defaults = {f.name: f.default for f in fields(self)}
         return any(getattr(self, name) != defaults[name] for name in _RECORD_FIELDS)
 
-    def record_for(self, op: LinalgStructuredOperation) -> Schedule | None:
+    def record_for(self, op: LinalgStructuredOperation,
+                   fused: frozenset | set = frozenset()) -> Schedule | None:
         explicit = self.op or self.given()  # `op` alone gives its ops the empty schedule
         if explicit and (not self.op or self.op in (op.name, op.name.removeprefix("linalg."))):
             return Schedule.from_options(
@@ -288,12 +298,12 @@ class SchedulePass(ModulePass):
         if self.heuristic and schedulable(op):
             from tessera.compiler.default_schedule import default_schedule
 
-            return default_schedule(loop_nest(op), len(epilogue_chain(op, 8)),
+            return default_schedule(loop_nest(op), len(epilogue_chain(op, 8, fused)),
                                     _element_bytes(op))
         return None
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        targets: list[tuple[LinalgStructuredOperation, Schedule]] = []
+        targets: list[tuple[LinalgStructuredOperation, Schedule, list[linalg.GenericOp]]] = []
         fused: set[Operation] = set()
         for candidate in list(op.walk()):
             if not isinstance(candidate, LinalgStructuredOperation) or candidate in fused:
@@ -301,26 +311,26 @@ class SchedulePass(ModulePass):
             if any(isinstance(t, TensorType) for t in candidate.operand_types):
                 raise TesseraError.at_op(
                     candidate, f"schedule: '{candidate.name}' works on tensors; run bufferize first")
-            record = self.record_for(candidate)
+            record = self.record_for(candidate, fused)
             if record is None:
                 continue
-            if record.fuse:
-                fused.update(epilogue_chain(candidate, record.fuse))
-            targets.append((candidate, record))
-        for target, record in targets:
+            chain = epilogue_chain(candidate, record.fuse, fused) if record.fuse > 0 else []
+            fused.update(chain)
+            targets.append((candidate, record, chain))
+        for target, record, chain in targets:
             try:
-                self.lower(target, record)
+                self.lower(target, record, chain)
             except ScheduleError as e:
                 raise ScheduleError.at_op(target, e.message) from None
 
-    def lower(self, target: LinalgStructuredOperation, record: Schedule) -> None:
+    def lower(self, target: LinalgStructuredOperation, record: Schedule,
+              chain: list[linalg.GenericOp]) -> None:
         op_name = target.name
         if not schedulable(target):
             raise ScheduleError(f"schedule of '{op_name}': the op indexes an operand with "
                                 f"floordiv/mod (a reshape); only affine-linear indexing can "
                                 f"be scheduled")
         record.validate(loop_nest(target))
-        chain = epilogue_chain(target, record.fuse)
         if len(chain) < record.fuse:
             raise ScheduleError(
                 f"schedule of '{op_name}': fuse: only {len(chain)} elementwise consumer(s) "

@@ -37,13 +37,13 @@ class ScheduleScriptTarget(Target):
                                              "(schedules apply to linalg on memrefs)")
             if not schedulable(op):
                 continue
-            record = chooser.record_for(op)
+            record = chooser.record_for(op, fused)
             if record is None or record.is_empty():
                 continue  # replaying gives such ops the same plain loops anyway
             if record.fuse:
                 from tessera.lowering.schedule import epilogue_chain
 
-                fused.update(epilogue_chain(op, record.fuse))
+                fused.update(epilogue_chain(op, record.fuse, fused))
             workload = Workload(op.name, tuple(str(t) for t in op.operand_types))
             entries.setdefault(workload, record)
         output.write(transform_script(list(entries.items())))

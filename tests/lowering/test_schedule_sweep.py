@@ -58,7 +58,7 @@ def scheduled_module(source: str, seed: int):
     for op in list(module.walk()):
         if not isinstance(op, LinalgStructuredOperation) or op in fused or not schedulable(op):
             continue
-        chain = epilogue_chain(op, 4)
+        chain = epilogue_chain(op, 4, fused)
         schedule = random_schedule(loop_nest(op), rng, fusable=len(chain))
         fused.update(chain[:schedule.fuse])
         op.attributes[SCHEDULE_ATTR] = schedule_to_attr(schedule)
