@@ -91,6 +91,9 @@ from tessera.targets.c.snippets import (
     int_literal,
     integer_helper,
     lane_literals,
+    mask_type_name,
+    mask_typedef,
+    vector_extremumf,
     vector_type_name,
     vector_typedef,
     wide_unsigned,
@@ -412,6 +415,16 @@ class _FunctionPrinter:
                                               and op.cond not in vectors):
             # Whole vectors: C's vector operators, or a scalar condition picking one.
             self.line(f"const {t} {self.declare_name(result)} = {self.expression(op)};")
+            return
+        key = element_key(result.type, op)
+        if isinstance(op, (arith.MaximumfOp, arith.MinimumfOp)) and key in ("f32", "f64"):
+            # A ReLU in every epilogue: branch-free on whole vectors (the lane loop over
+            # the branching scalar helper does not vectorize), with the same semantics;
+            # inline, since passing vectors to a function warns (-Wpsabi) without -march.
+            mask = self.helper(mask_type_name(key, lanes), lambda: mask_typedef(key, lanes))
+            expression = vector_extremumf(isinstance(op, arith.MaximumfOp), t, mask,
+                                          self.ref(op.operands[0]), self.ref(op.operands[1]))
+            self.line(f"const {t} {self.declare_name(result)} = {expression};")
             return
         # Lane by lane: the scalar expression, reading lane `lane` of each vector operand.
         self.lane_values = vectors

@@ -120,6 +120,30 @@ def helper_extremumf(kind: str, key: str) -> str:
             f"  return a {wins} b ? a : b;\n}}\n")
 
 
+def mask_typedef(key: str, lanes: int) -> str:
+    """The integer vector type of the same size as a float vector: comparison results."""
+    bits = "int32_t" if key == "f32" else "int64_t"
+    return (f"typedef {bits} {mask_type_name(key, lanes)} "
+            f"__attribute__((vector_size({lanes * ELEMENT_SIZES[key]})));\n")
+
+
+def mask_type_name(key: str, lanes: int) -> str:
+    return f"tessera_mask{lanes}x{key}"
+
+
+def vector_extremumf(is_max: bool, vector: str, mask_helper: str, a: str, b: str) -> str:
+    """`helper_extremumf` lane for lane on whole vectors, branch-free: comparisons give lane
+    masks, NaN lanes take a + b, and a tie (+0.0 against -0.0) takes the AND (max) or OR
+    (min) of the two bit patterns."""
+    m = mask_helper
+    wins = f"({a} {'>' if is_max else '<'} {b})"
+    tie, nan = f"({a} == {b})", f"(({a} != {a}) | ({b} != {b}))"
+    x, y = f"(({m}){a})", f"(({m}){b})"
+    pick = f"(({wins} & {x}) | (~{wins} & {y}))"
+    chosen = f"(({tie} & ({x} {'&' if is_max else '|'} {y})) | (~{tie} & {pick}))"
+    return f"({vector})(({nan} & ({m})({a} + {b})) | (~{nan} & {chosen}))"
+
+
 def wide_unsigned(key: str) -> str:
     """The unsigned type wrapping arithmetic on `key` is done in (never promoted to int)."""
     return "uint64_t" if BIT_WIDTHS[key] == 64 else "uint32_t"
