@@ -52,8 +52,9 @@ func.func @axpy(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %a: f32) {
   func.return
 }
 
-// Everything else goes lane by lane through the scalar expression: NaN-propagating
-// maximumf, comparisons into a mask, select on a mask, wrapping integer arithmetic, casts,
+// A float maximumf/minimumf (the ReLU) is branch-free on whole vectors: lane masks from
+// comparisons, NaN lanes take a + b, a +0.0/-0.0 tie the AND of the bit patterns.
+// Everything else goes lane by lane through the scalar expression: comparisons into a mask, select on a mask, wrapping integer arithmetic, casts,
 // math functions. Constant vectors are declared once; constant indices fold.
 
 // CHECK-LABEL: void tsr_lanes(const float *restrict v0_x, const int32_t *restrict v1_k, double *restrict v2_out, int32_t *restrict v3_iout) {
@@ -61,8 +62,7 @@ func.func @axpy(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %a: f32) {
 // CHECK-NEXT:    const tessera_v8i32 [[STEP:v[0-9]+_step]] = {0, 1, 2, 3, 4, 5, 6, -7};
 // CHECK-NEXT:    tessera_v8f32 [[X:v[0-9]+_v]];
 // CHECK-NEXT:    memcpy(&[[X]], &v0_x[8], sizeof(tessera_v8f32));
-// CHECK-NEXT:    tessera_v8f32 [[RELU:v[0-9]+_relu]];
-// CHECK-NEXT:    for (int lane = 0; lane < 8; ++lane) [[RELU]][lane] = tessera_maximumf_f32([[X]][lane], [[ZERO]][lane]);
+// CHECK-NEXT:    const tessera_v8f32 [[RELU:v[0-9]+_relu]] = (tessera_v8f32)(((([[X]] != [[X]]) | ([[ZERO]] != [[ZERO]])) & (tessera_mask8xf32)([[X]] + [[ZERO]])) | {{.*}}([[X]] > [[ZERO]]){{.*}});
 // CHECK-NEXT:    tessera_v8i1 [[M:v[0-9]+_m]];
 // CHECK-NEXT:    for (int lane = 0; lane < 8; ++lane) [[M]][lane] = !isgreaterequal([[X]][lane], [[ZERO]][lane]);
 // CHECK-NEXT:    tessera_v8f32 [[SEL:v[0-9]+_sel]];
