@@ -283,9 +283,8 @@ class NestGenerator:
             return
         level, dim = self.order[pos]
         state = dims[dim]
-        vectorized = pos == len(self.order) - 1 and self.vector_dim is not None
         width = self.schedule.vector
-        step = width if vectorized else min(self.sizes[level][dim], state.extent)
+        step, vectorized = self.step(pos, level, dim, state.extent)
         count, rem = divmod(state.extent, step)
         unroll = max(1, min(self.unroll.get((level, dim), 1), count)) if count else 1
         groups, leftover = divmod(count, unroll)
@@ -382,52 +381,56 @@ class NestGenerator:
 
     # -- register tiles -------------------------------------------------------------------
 
-    def flat_below(self, pos: int, dims: tuple[DimState, ...]) -> bool:
-        """Whether every parallel loop inside position `pos` is unrolled away (no scf.for,
-        no remainder), so the output elements touched inside are fixed."""
+    def step(self, pos: int, level: int, dim: int, extent: int) -> tuple[int, bool]:
+        """(elements per iteration, vectorized) of the loop at `pos` over a tile of `extent`."""
+        if pos == len(self.order) - 1 and self.vector_dim is not None:
+            return self.schedule.vector, True
+        return min(self.sizes[level][dim], extent), False
+
+    def parallel_loops_below(self, pos: int, dims: tuple[DimState, ...]):
+        """(level, dim, extent, step, vectorized) of each parallel-dimension loop inside `pos`,
+        the extent being that of the largest tile that reaches it."""
         extents = [d.extent for d in dims]
         for p in range(pos + 1, len(self.order)):
             level, dim = self.order[p]
             if dim in self.reductions:
                 continue
-            vectorized = p == len(self.order) - 1 and self.vector_dim is not None
-            step = self.schedule.vector if vectorized else min(self.sizes[level][dim], extents[dim])
-            count, rem = divmod(extents[dim], step)
+            step, vectorized = self.step(p, level, dim, extents[dim])
+            yield level, dim, extents[dim], step, vectorized
+            extents[dim] = 1 if vectorized else step
+
+    def flat_below(self, pos: int, dims: tuple[DimState, ...]) -> bool:
+        """Whether every parallel loop inside position `pos` is unrolled away (no scf.for,
+        no remainder), so the output elements touched inside are fixed."""
+        for level, dim, extent, step, _ in self.parallel_loops_below(pos, dims):
+            count, rem = divmod(extent, step)
             if rem or count > self.unroll.get((level, dim), 1):
                 return False
-            extents[dim] = 1 if vectorized else step
-        for p in range(pos + 1, len(self.order) + 1):
-            for operand in self.packs.get(p, ()):
-                return False  # a pack inside would run inside the accumulator loop
+        if any(self.packs.get(p) for p in range(pos + 1, len(self.order) + 1)):
+            return False  # a pack inside would run inside the accumulator loop
         return self.accumulator_count(pos, dims) <= MAX_ACCUMULATORS
 
     def inner_variants(self, pos: int, dims: tuple[DimState, ...]) -> list[list[tuple[int, int]]]:
         """Per dimension: the (offset, lanes) of each index the flat loops inside `pos` add."""
         result = [[(d.offset(v), d.lanes) for v in d.variants()] for d in dims]
-        extents = [d.extent for d in dims]
-        for p in range(pos + 1, len(self.order)):
-            level, dim = self.order[p]
-            if dim in self.reductions:
-                continue
-            vectorized = p == len(self.order) - 1 and self.vector_dim is not None
-            step = self.schedule.vector if vectorized else min(self.sizes[level][dim], extents[dim])
-            count = extents[dim] // step
-            result[dim] = [(o + j * step, step if vectorized else l)
-                           for o, l in result[dim] for j in range(count)]
-            extents[dim] = 1 if vectorized else step
+        for _, dim, extent, step, vectorized in self.parallel_loops_below(pos, dims):
+            result[dim] = [(o + j * step, step if vectorized else lanes)
+                           for o, lanes in result[dim] for j in range(extent // step)]
         return result
+
+    def output_dims(self, out: int) -> list[int]:
+        """The dimensions output `out` is indexed by."""
+        form = self.forms[len(self.inputs) + out]
+        return sorted({d for f in form for d, c in enumerate(f[0]) if c})
 
     def accumulator_count(self, pos: int, dims: tuple[DimState, ...]) -> int:
         variants = self.inner_variants(pos, dims)
         total = 0
         for out in range(len(self.outputs)):
-            amap = self.maps[len(self.inputs) + out]
-            used = {d for form in self.forms[len(self.inputs) + out] for d, c in enumerate(form[0]) if c}
             count = 1
-            for d in used:
+            for d in self.output_dims(out):
                 count *= len(variants[d])
             total += count * (1 + len(self.epilogues))
-            del amap
         return total
 
     def open_scope(self, pos: int, dims: tuple[DimState, ...]) -> None:
@@ -437,7 +440,7 @@ class NestGenerator:
             operand = len(self.inputs) + out
             if not self.body.args[operand].uses:
                 continue
-            used = sorted({d for form in self.forms[operand] for d, c in enumerate(form[0]) if c})
+            used = self.output_dims(out)
             for combo in itertools.product(*(variants[d] for d in used)):
                 offsets = {d: variants[d][0][0] for d in range(self.n)}
                 lanes = {d: variants[d][0][1] for d in range(self.n)}
