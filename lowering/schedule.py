@@ -43,7 +43,8 @@ from xdsl.pattern_rewriter import PatternRewriter
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.schedule import LoopNest, Schedule, ScheduleError
-from tessera.lowering.schedule_codegen import Epilogue, generate, linear_map, plain_dims
+from tessera.lowering.affine_forms import linear_map, plain_dims
+from tessera.lowering.schedule_codegen import Epilogue, generate
 
 SCHEDULE_ATTR = "tessera.schedule"
 _RECORD_FIELDS = ("tiles", "order", "pack", "vector", "unroll", "parallel", "fuse")

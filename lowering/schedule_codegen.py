@@ -35,59 +35,15 @@ from xdsl.dialects.builtin import (
     VectorType,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Block, Operation, SSAValue
-from xdsl.ir.affine import (
-    AffineBinaryOpExpr,
-    AffineBinaryOpKind,
-    AffineConstantExpr,
-    AffineDimExpr,
-    AffineExpr,
-    AffineMap,
-)
-
+from xdsl.ir import Block, SSAValue
+from xdsl.ir.affine import AffineMap
 from tessera.compiler.schedule import Schedule, ScheduleError, loop_name
+from tessera.lowering.affine_forms import linear_map, plain_dims
+from tessera.lowering.schedule_packing import AllocScope, Packing
 
 PARALLEL_ATTR = "tessera.parallel"
 # Accumulators beyond this many stay in memory: a register tile has a few dozen.
 MAX_ACCUMULATORS = 64
-
-
-# -- affine maps as linear forms ----------------------------------------------------------
-
-
-def linear_coefficients(expr: AffineExpr, ndims: int) -> tuple[list[int], int] | None:
-    """(coefficient per dimension, constant) of an affine expression, None if not linear."""
-    if isinstance(expr, AffineDimExpr):
-        coeffs = [0] * ndims
-        coeffs[expr.position] = 1
-        return coeffs, 0
-    if isinstance(expr, AffineConstantExpr):
-        return [0] * ndims, expr.value
-    if isinstance(expr, AffineBinaryOpExpr):
-        lhs = linear_coefficients(expr.lhs, ndims)
-        rhs = linear_coefficients(expr.rhs, ndims)
-        if lhs is None or rhs is None:
-            return None
-        if expr.kind == AffineBinaryOpKind.Add:
-            return [a + b for a, b in zip(lhs[0], rhs[0])], lhs[1] + rhs[1]
-        if expr.kind == AffineBinaryOpKind.Mul:
-            if not any(rhs[0]):
-                return [a * rhs[1] for a in lhs[0]], lhs[1] * rhs[1]
-            if not any(lhs[0]):
-                return [b * lhs[1] for b in rhs[0]], lhs[1] * rhs[1]
-    return None
-
-
-def linear_map(amap: AffineMap) -> list[tuple[list[int], int]] | None:
-    forms = [linear_coefficients(e, amap.num_dims) for e in amap.results]
-    return None if any(f is None for f in forms) else forms  # type: ignore[return-value]
-
-
-def plain_dims(amap: AffineMap) -> tuple[int, ...] | None:
-    """The dimension of each result when every result is one plain dimension, else None."""
-    if all(isinstance(e, AffineDimExpr) for e in amap.results):
-        return tuple(e.position for e in amap.results)  # type: ignore[union-attr]
-    return None
 
 
 # -- what the generator knows about each dimension ----------------------------------------
@@ -138,24 +94,10 @@ class AccScope:
     where: dict[tuple, tuple[int, tuple[SSAValue, ...], int]] = field(default_factory=dict)
 
 
-@dataclass
-class AllocScope:
-    """Where packing buffers live: before the nest, or at the top of a parallel loop's body
-    (one buffer per thread's iteration)."""
-
-    anchor: Operation | Block
-    buffers: dict[int, SSAValue] = field(default_factory=dict)
-
-    def insertion_point(self) -> InsertPoint:
-        if isinstance(self.anchor, Block):
-            return InsertPoint.at_start(self.anchor)
-        return InsertPoint.before(self.anchor)
-
-
 # -- the generator ------------------------------------------------------------------------
 
 
-class NestGenerator:
+class NestGenerator(Packing):
     def __init__(self, op: linalg.GenericOp, schedule: Schedule, epilogues: list[Epilogue],
                  op_name: str):
         self.op = op
@@ -700,133 +642,6 @@ class NestGenerator:
                     value = self.broadcast(value, width)
                 if epilogue.store:
                     self.store(value, out_buffer, indices, how, out_forms, dims, offsets)
-
-    # -- packing --------------------------------------------------------------------------
-
-    def pack_layout(self, operand: int, depth: int) -> list[tuple[int, int, int, int]]:
-        """(level, dim, slots, step) of each loop inside `depth` over the operand's dims,
-        in loop order, for the largest tile that reaches the pack point."""
-        dims = plain_dims(self.maps[operand])
-        assert dims is not None
-        extent = {d: self.extents[d] for d in dims}
-        for level, dim in self.order[:depth]:
-            if dim in extent and level < self.levels:
-                extent[dim] = min(extent[dim], self.sizes[level][dim])
-        # The slots of each inner level follow from its parent tile in level order.
-        slots: dict[tuple[int, int], tuple[int, int]] = {}
-        for d in set(dims):
-            parent = extent[d]
-            for level in range(self.levels + 1):
-                if self.position[(level, d)] < depth:
-                    continue
-                step = 1 if level == self.levels else min(self.sizes[level][d], parent)
-                slots[(level, d)] = (-(-parent // step), step)
-                parent = step
-        layout = []
-        for level, dim in self.order[depth:]:
-            if (level, dim) in slots and slots[(level, dim)][0] > 1:
-                count, step = slots[(level, dim)]
-                layout.append((level, dim, count, step))
-        return layout
-
-    def pack(self, operand: int, depth: int, dims: tuple[DimState, ...]) -> None:
-        layout = self.pack_layout(operand, depth)
-        source = self.inputs[operand]
-        element = source.type.get_element_type()
-        scope = self.allocs[-1]
-        if operand not in scope.buffers:
-            shape = [count for _, _, count, _ in layout]
-            alloc = memref.AllocOp.get(element, 64, shape)
-            alloc.memref.name_hint = f"pack{operand}"
-            Builder(scope.insertion_point()).insert(alloc)
-            scope.buffers[operand] = alloc.memref
-        buffer = scope.buffers[operand]
-        # The copy: one loop per buffer dimension, guarded where a tile is partial.
-        outer = self.builder
-        self.memo.append({})
-        ivs: list[SSAValue] = []
-        loops: list[tuple[Block, scf.ForOp]] = []
-        for level, dim, count, step in layout:
-            block = Block(arg_types=[IndexType()])
-            block.args[0].name_hint = "p" + self.loop_name(level, dim).replace(".", "t")
-            for_op = scf.ForOp(self.const(0), self.const(count), self.const(1), [], block)
-            self.builder.insert(for_op)
-            self.builder = Builder(InsertPoint.at_end(block))
-            ivs.append(block.args[0])
-            loops.append((block, for_op))
-        # Where each dimension is in the tile, and which partial tiles need a guard.
-        conds: list[SSAValue] = []
-        rel: dict[int, dict[SSAValue, int]] = {}
-        plain = plain_dims(self.maps[operand]) or ()
-        for d in set(plain):
-            entries = [(iv, step, count) for iv, (level, dim, count, step) in zip(ivs, layout) if dim == d]
-            rel[d] = {iv: step for iv, step, _ in entries}
-            bound = dims[d].extent
-            for j, (iv, step, count) in enumerate(entries):
-                if count * step > bound:
-                    inner = {iv2: s2 for iv2, s2, _ in entries[j:]}
-                    conds.append(self.builder.insert(arith.CmpiOp(
-                        self.linear(inner, 0), self.const(bound), "ult")).result)
-                bound = step
-        indices = []
-        for d in plain:
-            terms = dict(rel[d])
-            if dims[d].base is not None:
-                terms[dims[d].base] = terms.get(dims[d].base, 0) + 1
-            (variant,) = dims[d].variants()  # check() forbids unrolled loops outside a pack
-            indices.append(self.linear(terms, dims[d].offset(variant)))
-        target = Builder(self.builder.insertion_point)
-        if conds:
-            cond = conds[0]
-            for c in conds[1:]:
-                cond = self.builder.insert(arith.AndIOp(cond, c)).result
-            then = Block()
-            self.builder.insert(scf.IfOp(cond, [], [then], [Block([scf.YieldOp()])]))
-            target = Builder(InsertPoint.at_end(then))
-        value = target.insert(memref.LoadOp.get(source, indices)).res
-        target.insert(memref.StoreOp.get(value, buffer, ivs))
-        if conds:
-            target.insert(scf.YieldOp())
-        for block, _ in reversed(loops):
-            Builder(InsertPoint.at_end(block)).insert(scf.YieldOp())
-        self.memo.pop()
-        self.builder = outer
-        self.packed[operand] = (buffer, [(level, dim) for level, dim, _, _ in layout])
-
-    def packed_access(self, layout: list[tuple[int, int]], dims, offsets, lanes):
-        """Indices into a packed buffer: each loop's slot, from the variant being emitted."""
-        indices = []
-        for level, dim in layout:
-            entry = next((e for e in dims[dim].levels if e.level == level), None)
-            if entry is None:
-                indices.append(self.const(0))
-                continue
-            # the variant constant of this level is recovered from the dimension's offset
-            indices.append(self.slot(dim, level, dims, offsets))
-        v = self.vector_dim
-        width = lanes.get(v, 1) if v is not None else 1
-        if width == 1:
-            return tuple(indices), 1, 0
-        # Lanes vary only the point-level index of the vector dimension (a vector never
-        # crosses a tile), so the access is contiguous when that index is the last one.
-        if not any(dim == v for _, dim in layout):
-            return tuple(indices), width, 2
-        if layout[-1] == (self.levels, v):
-            return tuple(indices), width, 1
-        return tuple(indices), width, 3
-
-    def slot(self, dim: int, level: int, dims, offsets) -> SSAValue:
-        state = dims[dim]
-        # Decompose the dimension's constant offset back into per-level constants: the
-        # levels are nested tiles, so each level's constant is offset // step within its parent.
-        remaining = offsets[dim]
-        consts = {}
-        for entry in state.levels:
-            consts[entry.level] = remaining // entry.step
-            remaining -= consts[entry.level] * entry.step
-        entry = next(e for e in state.levels if e.level == level)
-        terms = {entry.iv: entry.mult} if entry.iv is not None else {}
-        return self.linear(terms, consts[level])
 
 
 def generate(op: linalg.GenericOp, schedule: Schedule, epilogues: list[Epilogue],
