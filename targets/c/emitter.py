@@ -5,7 +5,8 @@ plain C lets gcc do register allocation and vectorisation, and the result runs t
 `build.py` (gcc → shared library) and `runner.py` (ctypes). The printer only prints: every
 op maps to one statement or declaration, and anything it does not know is reported at the
 op (`file:line:col: error: c target: cannot emit 'x.y'`). Types, names and the calling
-convention are in `signatures.py`; literals and the inline helpers in `snippets.py`.
+convention are in `signatures.py`; literals and the inline helpers in `snippets.py`; the
+C expression of each pure op in `expressions.py`.
 
 Semantics the C must keep, because C and MLIR disagree:
 - MLIR integers are two's complement and wrap; signed overflow in C is undefined. So
@@ -27,9 +28,11 @@ element type and lane count; `vector<Nxi1>` masks are one byte a lane, 0 or 1):
   position is taken modulo N, where MLIR says poison, rather than read out of bounds).
 - arith/math ops on vectors: float `+ - * /` and negation use the vector operators, whose
   lanes are exactly the scalar IEEE operations; every other op (integer arithmetic,
-  comparisons, select on a mask, maximumf/minimumf, casts, math functions) is a loop over the
-  lanes whose body is the scalar expression above, so vector and scalar semantics cannot
-  drift apart. Operands and results have the same lane count (a producer broadcasts
+  comparisons, select on a mask, casts, math functions) is a loop over the lanes whose
+  body is the scalar expression above, so vector and scalar semantics cannot drift apart;
+  float maximumf/minimumf (every ReLU) are one branch-free expression on masks instead,
+  with the same NaN and signed-zero rules, since the branching scalar helper stops gcc
+  from vectorizing a lane loop. Operands and results have the same lane count (a producer broadcasts
   scalars first); a select may also take a scalar `i1` that picks a whole vector.
 - xDSL 0.74 types `arith.cmpf`/`arith.cmpi` on vectors (and a select's condition) as a
   scalar `i1`; the printer tells a mask from a scalar by where the value comes from (a
@@ -53,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, math, memref, scf, vector
+from xdsl.dialects import arith, func, memref, scf, vector
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     IntegerAttr,
@@ -65,12 +68,17 @@ from xdsl.ir import Block, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.utils.target import Target
 
 from tessera.compiler.diagnostics import TesseraError
+from tessera.targets.c.expressions import (
+    _LANE,
+    _NATIVE_VECTOR_OPS,
+    _PURE_OPS,
+    ExpressionPrinter,
+)
 from tessera.targets.c.signatures import (
     C_TYPES,
     ELEMENT_SIZES,
     INCLUDES,
     MAX_STACK_BYTES,
-    UNSIGNED_TYPES,
     CSignature,
     c_signatures,
     c_symbol_names,
@@ -86,67 +94,16 @@ from tessera.targets.c.signatures import (
 from tessera.targets.c.snippets import (
     constant_literal,
     float_literal,
-    helper_extremumf,
-    helper_fptosi,
     int_literal,
-    integer_helper,
     lane_literals,
     mask_type_name,
     mask_typedef,
     vector_extremumf,
     vector_type_name,
     vector_typedef,
-    wide_unsigned,
 )
+from tessera.targets.c.vector_printer import VectorPrinter
 
-# ---------------------------------------------------------------------------------------
-# Op tables: how each pure op reads as a C expression.
-
-_FLOAT_BINARY = {arith.AddfOp: "+", arith.SubfOp: "-", arith.MulfOp: "*", arith.DivfOp: "/"}
-_WRAPPING_BINARY = {arith.AddiOp: "+", arith.SubiOp: "-", arith.MuliOp: "*"}
-_BITWISE_BINARY = {arith.AndIOp: "&", arith.OrIOp: "|", arith.XOrIOp: "^"}
-_INTEGER_HELPERS = {arith.DivSIOp: "divsi", arith.RemSIOp: "remsi",
-                    arith.FloorDivSIOp: "floordivsi", arith.CeilDivSIOp: "ceildivsi",
-                    arith.ShLIOp: "shli", arith.ShRSIOp: "shrsi", arith.ShRUIOp: "shrui"}
-_UNSIGNED_BINARY = {arith.DivUIOp: "/", arith.RemUIOp: "%"}
-_SELECTING_BINARY = {arith.MaxSIOp: (">", False), arith.MinSIOp: ("<", False),
-                     arith.MaxUIOp: (">", True), arith.MinUIOp: ("<", True)}
-# C99 <math.h> functions; f32 uses the f-suffixed ones.
-_MATH_FUNCTIONS = {
-    math.AbsFOp: "fabs", math.AcosOp: "acos", math.AcoshOp: "acosh", math.AsinOp: "asin",
-    math.AsinhOp: "asinh", math.AtanOp: "atan", math.AtanhOp: "atanh", math.CbrtOp: "cbrt",
-    math.CeilOp: "ceil", math.CosOp: "cos", math.CoshOp: "cosh", math.ErfOp: "erf",
-    math.Exp2Op: "exp2", math.ExpM1Op: "expm1", math.ExpOp: "exp", math.FloorOp: "floor",
-    math.Log10Op: "log10", math.Log1pOp: "log1p", math.Log2Op: "log2", math.LogOp: "log",
-    math.RoundOp: "round", math.SinOp: "sin", math.SinhOp: "sinh", math.SqrtOp: "sqrt",
-    math.TanOp: "tan", math.TanhOp: "tanh", math.TruncOp: "trunc",
-    # Ties to even: nearbyint under the default rounding mode.
-    math.RoundEvenOp: "nearbyint",
-    math.PowFOp: "pow", math.Atan2Op: "atan2", math.CopySignOp: "copysign", math.FmaOp: "fma",
-    arith.MaxnumfOp: "fmax", arith.MinnumfOp: "fmin",
-}
-_CMPF = {
-    "false": "false", "oeq": "{a} == {b}", "ogt": "{a} > {b}", "oge": "{a} >= {b}",
-    "olt": "{a} < {b}", "ole": "{a} <= {b}", "one": "islessgreater({a}, {b})",
-    "ord": "!isunordered({a}, {b})", "ueq": "!islessgreater({a}, {b})",
-    "ugt": "!islessequal({a}, {b})", "uge": "!isless({a}, {b})",
-    "ult": "!isgreaterequal({a}, {b})", "ule": "!isgreater({a}, {b})", "une": "{a} != {b}",
-    "uno": "isunordered({a}, {b})", "true": "true",
-}
-_CMPI = {"eq": ("==", None), "ne": ("!=", None), "slt": ("<", False), "sle": ("<=", False),
-         "sgt": (">", False), "sge": (">=", False), "ult": ("<", True), "ule": ("<=", True),
-         "ugt": (">", True), "uge": (">=", True)}
-_CONVERSIONS = (arith.SIToFPOp, arith.UIToFPOp, arith.ExtFOp, arith.TruncFOp, arith.FPToSIOp,
-                arith.IndexCastOp, arith.ExtSIOp, arith.ExtUIOp, arith.TruncIOp)
-_PURE_OPS = frozenset([
-    *_FLOAT_BINARY, *_WRAPPING_BINARY, *_BITWISE_BINARY, *_INTEGER_HELPERS, *_UNSIGNED_BINARY,
-    *_SELECTING_BINARY, *_MATH_FUNCTIONS, *_CONVERSIONS, arith.NegfOp, math.RsqrtOp,
-    arith.MaximumfOp, arith.MinimumfOp, arith.CmpfOp, arith.CmpiOp, arith.SelectOp,
-])
-# Pure ops whose vector form is C's vector operator: lane for lane the scalar IEEE operation.
-_NATIVE_VECTOR_OPS = frozenset([*_FLOAT_BINARY, arith.NegfOp])
-# The loop variable of a lane-by-lane loop; no SSA value, symbol or helper is named so.
-_LANE = "lane"
 # Allocations aligned to at least this use aligned_alloc; malloc's alignment covers less.
 _MIN_ALIGNED_ALLOC = 16
 
@@ -227,7 +184,7 @@ class _ModulePrinter:
         return declaration + " = {\n" + "\n".join(rows) + "\n};\n"
 
 
-class _FunctionPrinter:
+class _FunctionPrinter(ExpressionPrinter, VectorPrinter):
     """Prints one func.func: a `void` C function over its structured body."""
 
     def __init__(self, module: _ModulePrinter, op: func.FuncOp):
@@ -437,112 +394,6 @@ class _FunctionPrinter:
         self.line(f"for (int {_LANE} = 0; {_LANE} < {lanes}; ++{_LANE}) "
                   f"{name}[{_LANE}] = {expression};")
 
-    # -- pure ops -----------------------------------------------------------------------
-
-    def expression(self, op: Operation) -> str:
-        """The C expression computing the single result of the pure op `op`."""
-        kind = type(op)
-        if kind not in _PURE_OPS:
-            raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
-        key = element_key(op.results[0].type, op)
-        operands = op.operands
-        if kind in _FLOAT_BINARY:
-            return f"{self.ref(operands[0])} {_FLOAT_BINARY[kind]} {self.ref(operands[1])}"
-        if kind is arith.NegfOp:
-            return f"-{self.ref(operands[0])}"
-        if kind in _MATH_FUNCTIONS and key in ("f32", "f64"):
-            name = _MATH_FUNCTIONS[kind] + ("f" if key == "f32" else "")
-            return f"{name}({', '.join(self.ref(v) for v in operands)})"
-        if kind is math.RsqrtOp and key in ("f32", "f64"):
-            one, root = ("1.0f", "sqrtf") if key == "f32" else ("1.0", "sqrt")
-            return f"{one} / {root}({self.ref(operands[0])})"
-        if kind in (arith.MaximumfOp, arith.MinimumfOp):
-            kind_name = "maximumf" if kind is arith.MaximumfOp else "minimumf"
-            name = self.helper(
-                f"tessera_{kind_name}_{key}", lambda: helper_extremumf(kind_name, key)
-            )
-            return f"{name}({self.ref(operands[0])}, {self.ref(operands[1])})"
-        if kind is arith.CmpfOp:
-            predicate = arith.CMPF_COMPARISON_OPERATIONS[op.predicate.value.data]
-            template = _CMPF[predicate]
-            if "{a}" not in template:  # false/true: the operands are not read
-                return template
-            return template.format(a=self.ref(operands[0]), b=self.ref(operands[1]))
-        if kind is arith.CmpiOp:
-            return self.compare_integers(op)
-        if kind is arith.SelectOp:
-            return f"{self.ref(operands[0])} ? {self.ref(operands[1])} : {self.ref(operands[2])}"
-        if key in ("f32", "f64"):
-            return self.float_conversion(op, key)
-        return self.integer_expression(op, key)
-
-    def compare_integers(self, op: arith.CmpiOp) -> str:
-        operator, unsigned = _CMPI[arith.CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]]
-        lhs, rhs = op.lhs, op.rhs
-        if unsigned is None:
-            return f"{self.ref(lhs)} {operator} {self.ref(rhs)}"
-        if unsigned:
-            exact = UNSIGNED_TYPES[element_key(lhs.type, op)]
-            return f"({exact}){self.ref(lhs)} {operator} ({exact}){self.ref(rhs)}"
-        return f"{self.signed_ref(lhs)} {operator} {self.signed_ref(rhs)}"
-
-    def float_conversion(self, op: Operation, key: str) -> str:
-        t = C_TYPES[key]
-        source = op.operands[0]
-        if isinstance(op, arith.SIToFPOp):
-            return f"({t}){self.signed_ref(source)}"
-        if isinstance(op, arith.UIToFPOp):
-            exact = UNSIGNED_TYPES[element_key(source.type, op)]
-            return f"({t})({exact}){self.ref(source)}"
-        if isinstance(op, (arith.ExtFOp, arith.TruncFOp)):
-            return f"({t}){self.ref(source)}"
-        raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
-
-    def integer_expression(self, op: Operation, key: str) -> str:
-        kind, operands = type(op), op.operands
-        t = C_TYPES[key]
-        if kind in _WRAPPING_BINARY:
-            u = wide_unsigned(key)
-            a, b = self.ref(operands[0]), self.ref(operands[1])
-            return self.wrap(f"({u}){a} {_WRAPPING_BINARY[kind]} ({u}){b}", key)
-        if kind in _BITWISE_BINARY:
-            return f"({t})({self.ref(operands[0])} {_BITWISE_BINARY[kind]} {self.ref(operands[1])})"
-        if kind in (arith.IndexCastOp, arith.ExtSIOp, arith.TruncIOp):
-            return self.wrap(self.signed_ref(operands[0]), key)
-        if kind is arith.ExtUIOp:
-            exact = UNSIGNED_TYPES[element_key(operands[0].type, op)]
-            return self.wrap(f"({exact}){self.ref(operands[0])}", key)
-        if key == "i1":
-            raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}' on i1")
-        if kind is arith.FPToSIOp:
-            source = element_key(operands[0].type, op)
-            name = self.helper(f"tessera_fptosi_{source}_{key}",
-                               lambda: helper_fptosi(source, key))
-            return f"{name}({self.ref(operands[0])})"
-        if kind in _INTEGER_HELPERS:
-            helper_kind = _INTEGER_HELPERS[kind]
-            name = self.helper(f"tessera_{helper_kind}_{key}",
-                               lambda: integer_helper(helper_kind, key))
-            return f"{name}({self.ref(operands[0])}, {self.ref(operands[1])})"
-        if kind in _UNSIGNED_BINARY:
-            exact = UNSIGNED_TYPES[key]
-            a, b = self.ref(operands[0]), self.ref(operands[1])
-            return f"({t})(({exact}){a} {_UNSIGNED_BINARY[kind]} ({exact}){b})"
-        if kind in _SELECTING_BINARY:
-            operator, unsigned = _SELECTING_BINARY[kind]
-            a, b = self.ref(operands[0]), self.ref(operands[1])
-            ca, cb = (f"({UNSIGNED_TYPES[key]}){a}", f"({UNSIGNED_TYPES[key]}){b}") \
-                if unsigned else (a, b)
-            return f"{ca} {operator} {cb} ? {a} : {b}"
-        raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}'")
-
-    @staticmethod
-    def wrap(expression: str, key: str) -> str:
-        """`expression` converted to `key`, keeping its low bits (i1 keeps only bit 0)."""
-        if key == "i1":
-            return f"(bool)(({expression}) & 1u)"
-        return f"({C_TYPES[key]})({expression})"
-
     # -- memory -------------------------------------------------------------------------
 
     def element(self, buffer: SSAValue, indices: Iterable[SSAValue], op: Operation,
@@ -647,87 +498,6 @@ class _FunctionPrinter:
         size = f"(size_t){element_count(shape)} * sizeof({C_TYPES[key]})"
         # memmove: copying a buffer onto itself is legal in MLIR, undefined for memcpy.
         self.line(f"memmove({self.ref(op.destination)}, {self.ref(op.source)}, {size});")
-
-    # -- vectors ------------------------------------------------------------------------
-
-    def print_vector_load(self, op: vector.LoadOp) -> None:
-        key, lanes = vector_layout(op.result.type, op)
-        t = self.vector_type(key, lanes)
-        address = self.lanes_address(op.base, op.indices, lanes, op)
-        name = self.declare_name(op.result)
-        self.line(f"{t} {name};")
-        self.line(f"memcpy(&{name}, {address}, sizeof({t}));")
-
-    def print_vector_store(self, op: vector.StoreOp) -> None:
-        self.writable(op.base, op)
-        key, lanes = vector_layout(op.vector.type, op)
-        t = self.vector_type(key, lanes)
-        address = self.lanes_address(op.base, op.indices, lanes, op)
-        self.line(f"memcpy({address}, &{self.ref(op.vector)}, sizeof({t}));")
-
-    def print_vector_broadcast(self, op: vector.BroadcastOp) -> None:
-        key, lanes = vector_layout(op.vector.type, op)
-        t = self.vector_type(key, lanes)
-        source_lanes = self.lanes(op.source, op)
-        if source_lanes == lanes:
-            value = self.ref(op.source)  # vector to the same vector: a copy
-        elif source_lanes is None:
-            value = "{" + ", ".join([self.ref(op.source)] * lanes) + "}"
-        elif source_lanes == 1:
-            value = "{" + ", ".join([f"{self.ref(op.source)}[0]"] * lanes) + "}"
-        else:
-            raise TesseraError.at_op(
-                op, f"c target: cannot broadcast {op.source.type} to {op.vector.type}")
-        self.line(f"const {t} {self.declare_name(op.vector)} = {value};")
-
-    def print_vector_fma(self, op: vector.FMAOp) -> None:
-        key, lanes = vector_layout(op.res.type, op)
-        t = self.vector_type(key, lanes)
-        a, b, c = self.ref(op.lhs), self.ref(op.rhs), self.ref(op.acc)
-        self.line(f"const {t} {self.declare_name(op.res)} = {a} * {b} + {c};")
-
-    def lane(self, op: vector.InsertOp | vector.ExtractOp, lanes: int) -> str | None:
-        """The one lane a 1-D insert/extract names, as C; None for an empty position."""
-        positions = op.get_mixed_position()
-        if not positions:
-            return None
-        position = positions[0]
-        if isinstance(position, int):
-            if not 0 <= position < lanes:
-                t = op.vector.type if isinstance(op, vector.ExtractOp) else op.dest.type
-                raise TesseraError.at_op(op, f"c target: lane {position} is not in {t}")
-            return str(position)
-        # MLIR calls an out-of-range position poison; a masked index keeps C defined.
-        return f"(uint64_t){self.ref(position)} & {lanes - 1}u"
-
-    def print_vector_insert(self, op: vector.InsertOp) -> None:
-        key, lanes = vector_layout(op.result.type, op)
-        t = self.vector_type(key, lanes)
-        position = self.lane(op, lanes)
-        if position is None:  # the whole vector
-            self.line(f"const {t} {self.declare_name(op.result)} = {self.ref(op.source)};")
-            return
-        if self.lanes(op.source, op) is not None:
-            raise TesseraError.at_op(op, "c target: 'vector.insert' of a vector into a "
-                                     "1-D vector")
-        dest = self.ref(op.dest)
-        name = self.declare_name(op.result)
-        self.line(f"{t} {name} = {dest};")
-        self.line(f"{name}[{position}] = {self.ref(op.source)};")
-
-    def print_vector_extract(self, op: vector.ExtractOp) -> None:
-        key, lanes = vector_layout(op.vector.type, op)
-        position = self.lane(op, lanes)
-        if position is None:
-            t = self.vector_type(key, lanes)
-            self.line(f"const {t} {self.declare_name(op.result)} = {self.ref(op.vector)};")
-            return
-        if isinstance(op.result.type, VectorType):
-            raise TesseraError.at_op(op, "c target: 'vector.extract' of a vector from a "
-                                     "1-D vector")
-        t = C_TYPES[key]
-        self.line(f"const {t} {self.declare_name(op.result)} = "
-                  f"{self.ref(op.vector)}[{position}];")
 
     # -- control flow -------------------------------------------------------------------
 
