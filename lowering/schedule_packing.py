@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 from xdsl.builder import Builder, InsertPoint
-from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType
+from xdsl.dialects import arith, memref, scf, vector
+from xdsl.dialects.builtin import IndexType, VectorType
 from xdsl.ir import Block, Operation, SSAValue
 
 from tessera.lowering.affine_forms import plain_dims
@@ -80,23 +80,27 @@ class Packing:
             Builder(scope.insertion_point()).insert(alloc)
             scope.buffers[operand] = alloc.memref
         buffer = scope.buffers[operand]
-        # The copy: one loop per buffer dimension, guarded where a tile is partial.
+        plain = plain_dims(self.maps[operand]) or ()
+        width = self.copy_width(layout, plain, dims)
+        # The copy: one loop per buffer dimension (the last one `width` lanes at a time),
+        # guarded where a tile is partial.
         outer = self.builder
         self.memo.append({})
-        ivs: list[SSAValue] = []
+        ivs: list[SSAValue] = []  # each buffer dimension's index
         loops: list[tuple[Block, scf.ForOp]] = []
-        for level, dim, count, step in layout:
+        for position, (level, dim, count, step) in enumerate(layout):
             block = Block(arg_types=[IndexType()])
             block.args[0].name_hint = "p" + self.loop_name(level, dim).replace(".", "t")
-            for_op = scf.ForOp(self.const(0), self.const(count), self.const(1), [], block)
+            last = position == len(layout) - 1
+            trips = count // width if last else count
+            for_op = scf.ForOp(self.const(0), self.const(trips), self.const(1), [], block)
             self.builder.insert(for_op)
             self.builder = Builder(InsertPoint.at_end(block))
-            ivs.append(block.args[0])
+            ivs.append(self.linear({block.args[0]: width}, 0) if last else block.args[0])
             loops.append((block, for_op))
         # Where each dimension is in the tile, and which partial tiles need a guard.
         conds: list[SSAValue] = []
         rel: dict[int, dict[SSAValue, int]] = {}
-        plain = plain_dims(self.maps[operand]) or ()
         for d in set(plain):
             entries = [(iv, step, count) for iv, (level, dim, count, step) in zip(ivs, layout) if dim == d]
             rel[d] = {iv: step for iv, step, _ in entries}
@@ -122,8 +126,13 @@ class Packing:
             then = Block()
             self.builder.insert(scf.IfOp(cond, [], [then], [Block([scf.YieldOp()])]))
             target = Builder(InsertPoint.at_end(then))
-        value = target.insert(memref.LoadOp.get(source, indices)).res
-        target.insert(memref.StoreOp.get(value, buffer, ivs))
+        if width > 1:
+            lanes = VectorType(element, [width])
+            value = target.insert(vector.LoadOp(source, indices, lanes)).result
+            target.insert(vector.StoreOp(value, buffer, ivs))
+        else:
+            value = target.insert(memref.LoadOp.get(source, indices)).res
+            target.insert(memref.StoreOp.get(value, buffer, ivs))
         if conds:
             target.insert(scf.YieldOp())
         for block, _ in reversed(loops):
@@ -131,6 +140,19 @@ class Packing:
         self.memo.pop()
         self.builder = outer
         self.packed[operand] = (buffer, [(level, dim) for level, dim, _, _ in layout])
+
+    def copy_width(self, layout, plain: tuple[int, ...], dims) -> int:
+        """The schedule's vector width when the copy's innermost loop can move whole
+        vectors: it runs along the vector dimension's point loop, which is the source's
+        contiguous index, and no tile edge cuts a vector; else 1."""
+        width, v = self.schedule.vector, self.vector_dim
+        if width == 1 or not layout or layout[-1][:2] != (self.levels, v) \
+                or not plain or plain[-1] != v or plain.count(v) != 1:
+            return 1
+        # Guards (partial tiles) then fall on whole vectors: every tile edge along v inside
+        # the pack, and the extent that reaches it, are multiples of the width.
+        edges = [dims[v].extent, layout[-1][2]] + [s for _, d, _, s in layout[:-1] if d == v]
+        return width if all(edge % width == 0 for edge in edges) else 1
 
     def packed_access(self, layout: list[tuple[int, int]], dims, offsets, lanes):
         """Indices into a packed buffer: each loop's slot, from the variant being emitted."""
