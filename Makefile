@@ -10,7 +10,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: demo test pytest lit install clean
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
+
+.PHONY: demo test pytest lit install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +39,15 @@ lit: $(STAMP)
 	$(RUN) $(BIN)/lit -sv tests/filecheck
 
 test: pytest lit
+
+# Tessera's C beside NumPy/OpenBLAS and PyTorch; `make bench BENCH_ARGS=--quick` for a smoke run.
+# Writes bench/results/<machine>-<date>.json and .md.
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(RUN) $(BIN)/python -m bench.kernels $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
