@@ -39,7 +39,14 @@ from xdsl.ir import Block, SSAValue
 from xdsl.ir.affine import AffineMap
 from tessera.compiler.schedule import Schedule, ScheduleError, loop_name
 from tessera.lowering.affine_forms import linear_map, plain_dims
-from tessera.lowering.schedule_packing import AllocScope, Packing
+from tessera.lowering.schedule_packing import (
+    BROADCAST,
+    CONTIGUOUS,
+    GATHER,
+    SCALAR,
+    AllocScope,
+    Packing,
+)
 
 PARALLEL_ATTR = "tessera.parallel"
 # Accumulators beyond this many stay in memory: a register tile has a few dozen.
@@ -423,17 +430,17 @@ class NestGenerator(Packing):
         return terms, constant
 
     def vector_role(self, forms, lanes: dict[int, int]) -> tuple[int, int]:
-        """(lanes, how): how 0 = scalar, 1 = contiguous, 2 = broadcast, 3 = gather."""
+        """(lanes, how the lanes are accessed: SCALAR, CONTIGUOUS, BROADCAST or GATHER)."""
         v = self.vector_dim
         if v is None or lanes.get(v, 1) == 1:
-            return 1, 0
+            return 1, SCALAR
         width = lanes[v]
         uses = [form[0][v] for form in forms]
         if not any(uses):
-            return width, 2
+            return width, BROADCAST
         if uses[-1] == 1 and not any(uses[:-1]):
-            return width, 1
-        return width, 3
+            return width, CONTIGUOUS
+        return width, GATHER
 
     def access(self, buffer: SSAValue, forms, dims, offsets, lanes,
                packed: list[tuple[int, int]] | None = None) -> tuple[tuple[SSAValue, ...], int, int]:
@@ -452,19 +459,16 @@ class NestGenerator(Packing):
         if key in self.loads:
             return self.loads[key]
 
-        def make() -> SSAValue:
-            if how == 1:
-                return self.builder.insert(
-                    vector.LoadOp(buffer, indices, VectorType(element, [width]))).result
-            if how == 3:
-                return self.gather(buffer, forms, dims, offsets, lanes, packed, width)
-            scalar = self.builder.insert(memref.LoadOp.get(buffer, indices)).res
-            if how == 2:
-                return self.builder.insert(
-                    vector.BroadcastOp(scalar, VectorType(element, [width]))).vector
-            return scalar
-
-        value = make()
+        if how == CONTIGUOUS:
+            value = self.builder.insert(
+                vector.LoadOp(buffer, indices, VectorType(element, [width]))).result
+        elif how == GATHER:
+            value = self.gather(buffer, forms, dims, offsets, lanes, packed, width)
+        else:
+            value = self.builder.insert(memref.LoadOp.get(buffer, indices)).res
+            if how == BROADCAST:
+                value = self.builder.insert(
+                    vector.BroadcastOp(value, VectorType(element, [width]))).vector
         if cache:
             self.loads[key] = value
         return value
@@ -492,17 +496,18 @@ class NestGenerator(Packing):
 
     def store(self, value: SSAValue, buffer: SSAValue, indices, how: int,
               forms, dims, offsets) -> None:
-        if how in (0,):
+        if how == SCALAR:
             self.builder.insert(memref.StoreOp.get(value, buffer, indices))
-        elif how == 1:
+        elif how == CONTIGUOUS:
             self.builder.insert(vector.StoreOp(value, buffer, indices))
-        else:  # scatter, lane by lane
+        else:  # a scatter (or a broadcast dimension: the last lane wins), lane by lane
             width = value.type.get_shape()[0]
             scalar_lanes = {d: 1 for d in range(self.n)}
             for lane in range(width):
                 lane_indices, _, _ = self.access(buffer, forms, dims,
                                                  self.lane_offsets(offsets, lane), scalar_lanes)
-                scalar = self.builder.insert(vector.ExtractOp(value, [lane], buffer.type.get_element_type())).result
+                scalar = self.builder.insert(
+                    vector.ExtractOp(value, [lane], buffer.type.get_element_type())).result
                 self.builder.insert(memref.StoreOp.get(scalar, buffer, lane_indices))
 
     def output_key(self, out: int, dims, offsets, lanes) -> tuple:

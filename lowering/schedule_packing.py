@@ -21,6 +21,10 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from tessera.lowering.affine_forms import plain_dims
 
+# How an access moves its lanes: one scalar; a contiguous vector; one scalar broadcast to
+# every lane; lane by lane (a gather or a scatter).
+SCALAR, CONTIGUOUS, BROADCAST, GATHER = range(4)
+
 if TYPE_CHECKING:
     from tessera.lowering.schedule_codegen import DimState
 
@@ -167,14 +171,14 @@ class Packing:
         v = self.vector_dim
         width = lanes.get(v, 1) if v is not None else 1
         if width == 1:
-            return tuple(indices), 1, 0
+            return tuple(indices), 1, SCALAR
         # Lanes vary only the point-level index of the vector dimension (a vector never
         # crosses a tile), so the access is contiguous when that index is the last one.
         if not any(dim == v for _, dim in layout):
-            return tuple(indices), width, 2
+            return tuple(indices), width, BROADCAST
         if layout[-1] == (self.levels, v):
-            return tuple(indices), width, 1
-        return tuple(indices), width, 3
+            return tuple(indices), width, CONTIGUOUS
+        return tuple(indices), width, GATHER
 
     def slot(self, dim: int, level: int, dims, offsets) -> SSAValue:
         state = dims[dim]
