@@ -6,7 +6,8 @@ Which schedule each op gets, first match wins:
    `-p 'schedule{op=matmul tiles=64,64,64,4,16,64 vector=8}'`;
 2. the op's `tessera.schedule` attribute (written by `transform-interpreter`, a tuning
    database lookup, or by hand in `.mlir`);
-3. the default heuristic (`compiler/default_schedule.py`), unless `heuristic=false`.
+3. the default heuristic for the C target on this host (`targets/c/default_schedule.py`: it
+   reads the CPU, so it lives with the target), unless `heuristic=false`.
 An op with no schedule is left for `linalg-to-loops`.
 
 Options in pass form are flat lists: `tiles` holds the sizes level by level (as many per
@@ -297,7 +298,7 @@ class SchedulePass(ModulePass):
         if SCHEDULE_ATTR in op.attributes:
             return schedule_from_attr(op, op.attributes[SCHEDULE_ATTR])
         if self.heuristic and schedulable(op):
-            from tessera.compiler.default_schedule import default_schedule
+            from tessera.targets.c.default_schedule import default_schedule
 
             return default_schedule(loop_nest(op), len(epilogue_chain(op, 8, fused)),
                                     _element_bytes(op))

@@ -7,8 +7,8 @@ import random
 import pytest
 
 import tessera
-from tessera.compiler.default_schedule import default_schedule
-from tessera.compiler.machine import Machine
+from tessera.targets.c.default_schedule import default_schedule
+from tessera.targets.c.machine import Machine
 from tessera.compiler.pipelines import run_pipeline
 from tessera.compiler.registry import make_context
 from tessera.compiler.frontend.mlir_reader import parse_mlir

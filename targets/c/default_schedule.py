@@ -2,7 +2,7 @@
 
 An analytical heuristic in the spirit of BLIS (Van Zee & van de Geijn, 2015, and the
 analytical model of Low et al., 2016), driven by the host's vector width, register count
-and cache sizes (`compiler/machine.py`):
+and cache sizes (`targets/c/machine.py`):
 
 - The *vector dimension* is the output's innermost dimension, when every operand is
   contiguous or constant along it. The *row dimension* is the largest other output
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from math import prod
 
-from tessera.compiler.machine import Machine, host
+from tessera.targets.c.machine import Machine, host
 from tessera.compiler.schedule import LoopNest, Schedule
 
 # Below this many multiply-adds a parallel region costs more than it saves.
