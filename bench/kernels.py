@@ -96,8 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 
     hand = None
     if args.schedules:
-        with open(args.schedules, encoding="utf-8") as f:
-            hand = json.load(f)
+        from tessera.compiler.diagnostics import TesseraError
+
+        try:
+            with open(args.schedules, encoding="utf-8") as f:
+                hand = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise TesseraError(f"cannot read schedules from {args.schedules}: {e}") from None
         unknown = sorted(set(hand) - {c.name for c in case_list.all_cases()})
         if unknown:
             notes.append(f"{args.schedules} names unknown case(s): {', '.join(unknown)}")
@@ -153,4 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tessera.compiler.diagnostics import run_reporting_errors
+
+    # A bad schedule file or a missing compiler is a diagnostic, not a traceback.
+    sys.exit(run_reporting_errors("bench", main))

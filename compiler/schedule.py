@@ -232,6 +232,12 @@ class Schedule:
             if self.vector > 1 and depth == count:
                 fail("pack", f"depth {depth} is inside the vectorized loop; pack at most at "
                              f"depth {count - 1}")
+            unrolled = [loop for loop, factor in self.unroll if factor > 1
+                        and loop % n in (nest.input_dims[operand] or ())
+                        and 0 <= loop < count and position[loop] < depth]
+            if unrolled:
+                fail("pack", f"operand {operand} is packed inside the unrolled loop "
+                             f"{name(unrolled[0])}; pack it outside")
         if len({operand for operand, _ in self.pack}) != len(self.pack):
             fail("pack", "an operand is packed twice")
         if self.vector not in VECTOR_WIDTHS:

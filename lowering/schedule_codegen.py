@@ -38,7 +38,7 @@ from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Block, SSAValue
 from xdsl.ir.affine import AffineMap
 from tessera.compiler.schedule import Schedule, ScheduleError, loop_name
-from tessera.lowering.affine_forms import linear_map, plain_dims
+from tessera.lowering.affine_forms import linear_map
 from tessera.lowering.schedule_packing import (
     BROADCAST,
     CONTIGUOUS,
@@ -150,15 +150,7 @@ class NestGenerator(Packing):
         return loop_name(level * self.n + dim, self.n, self.levels)
 
     def check(self) -> None:
-        if any(f is None for f in self.forms):
-            self.fail("tile", "the op indexes an operand with floordiv/mod; only affine-linear "
-                              "indexing can be scheduled")
-        for operand, depth in self.schedule.pack:
-            dims = set(plain_dims(self.maps[operand]) or ())
-            for (level, dim), factor in self.unroll.items():
-                if factor > 1 and dim in dims and self.position[(level, dim)] < depth:
-                    self.fail("pack", f"operand {operand} is packed inside the unrolled loop "
-                                      f"{self.loop_name(level, dim)}; pack it outside")
+        """What only the op's body can tell (the schedule itself was validated)."""
         if self.vector_dim is not None:
             uses_index = any(isinstance(o, linalg.IndexOp) and o.dim.value.data == self.vector_dim
                              for o in self.body.ops)

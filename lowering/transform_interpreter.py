@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import builtin, transform
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.interpreter import Interpreter, PythonValues, impl, register_impls
 from xdsl.interpreters.transform import OperationHandle, TransformFunctions
 from xdsl.ir import Operation
@@ -26,17 +27,15 @@ from xdsl.utils.exceptions import InterpretationError
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.schedule import Schedule, ScheduleError
 from tessera.dialects import schedule_transform as steps
+from tessera.lowering.schedule import (
+    SCHEDULE_ATTR,
+    loop_nest,
+    schedule_from_attr,
+    schedule_to_attr,
+)
 
 
 def _apply_step(op: steps.ScheduleStepOp, payload: Operation) -> None:
-    from tessera.lowering.schedule import (
-        SCHEDULE_ATTR,
-        loop_nest,
-        schedule_from_attr,
-        schedule_to_attr,
-    )
-    from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-
     if not isinstance(payload, LinalgStructuredOperation):
         raise TesseraError.at_op(op, f"{op.name}: the handle names '{payload.name}', not a "
                                      f"linalg op")
@@ -50,7 +49,6 @@ def _apply_step(op: steps.ScheduleStepOp, payload: Operation) -> None:
     payload.attributes[SCHEDULE_ATTR] = schedule_to_attr(schedule)
 
 
-@register_impls
 class ScheduleTransformFunctions(TransformFunctions):
     @impl(transform.MatchOp)
     def run_match_op(self, interpreter: Interpreter, op: transform.MatchOp,
@@ -66,39 +64,20 @@ class ScheduleTransformFunctions(TransformFunctions):
         types = tuple(wanted.data)
         return (OperationHandle(*(m for m in matches.ops if tuple(m.operand_types) == types)),)
 
-    def run_step(self, op: steps.ScheduleStepOp, args: PythonValues) -> PythonValues:
+    def run_step(self, interpreter: Interpreter, op: steps.ScheduleStepOp,
+                 args: PythonValues) -> PythonValues:
         (targets,) = args
         for payload in targets.ops:
             _apply_step(op, payload)
         return ()
 
-    @impl(steps.TileOp)
-    def run_tile(self, interpreter, op, args):
-        return self.run_step(op, args)
 
-    @impl(steps.InterchangeOp)
-    def run_interchange(self, interpreter, op, args):
-        return self.run_step(op, args)
-
-    @impl(steps.PackOp)
-    def run_pack(self, interpreter, op, args):
-        return self.run_step(op, args)
-
-    @impl(steps.VectorizeOp)
-    def run_vectorize(self, interpreter, op, args):
-        return self.run_step(op, args)
-
-    @impl(steps.UnrollOp)
-    def run_unroll(self, interpreter, op, args):
-        return self.run_step(op, args)
-
-    @impl(steps.ParallelizeOp)
-    def run_parallelize(self, interpreter, op, args):
-        return self.run_step(op, args)
-
-    @impl(steps.FuseEpilogueOp)
-    def run_fuse(self, interpreter, op, args):
-        return self.run_step(op, args)
+# Every schedule step runs the same way; xDSL dispatches on the exact op class, so register
+# `run_step` once per step op before the implementations are collected.
+for _step in steps.STEP_OPS:
+    setattr(ScheduleTransformFunctions, f"run_{_step.name.rsplit('.', 1)[1]}",
+            impl(_step)(ScheduleTransformFunctions.run_step))
+register_impls(ScheduleTransformFunctions)
 
 
 @dataclass(frozen=True)

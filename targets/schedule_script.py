@@ -24,7 +24,7 @@ class ScheduleScriptTarget(Target):
     name = "transform"
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        from tessera.lowering.schedule import SchedulePass, schedulable
+        from tessera.lowering.schedule import SchedulePass, epilogue_chain, schedulable
 
         chooser = SchedulePass()
         entries: dict[Workload, object] = {}
@@ -41,8 +41,6 @@ class ScheduleScriptTarget(Target):
             if record is None or record.is_empty():
                 continue  # replaying gives such ops the same plain loops anyway
             if record.fuse:
-                from tessera.lowering.schedule import epilogue_chain
-
                 fused.update(epilogue_chain(op, record.fuse, fused))
             workload = Workload(op.name, tuple(str(t) for t in op.operand_types))
             entries.setdefault(workload, record)

@@ -68,6 +68,7 @@ def test_bad_json_is_a_schedule_error(data, message):
     (Schedule(tiles=((4, 4, 4),), order=(3, 0, 1, 2, 4, 5)), "interchange"),
     (Schedule(pack=((3, 0),)), "pack"),
     (Schedule(order=(0, 2, 1), vector=8, pack=((0, 3),)), "pack"),
+    (Schedule(tiles=((4, 4, 4),), unroll=((0, 2),), pack=((0, 3),)), "pack"),
     (Schedule(vector=8), "vectorize"),
     (Schedule(unroll=((0, 0),)), "unroll"),
     (Schedule(parallel=2), "parallelize"),
