@@ -71,6 +71,26 @@ class LoopNest:
     def ndims(self) -> int:
         return len(self.extents)
 
+    def vector_dim(self) -> int | None:
+        """The output's innermost dimension when it is a parallel one along which every
+        operand is contiguous or constant: the loop to vectorize without gathers."""
+        if not self.output_dims:
+            return None
+        v = self.output_dims[-1]
+        return v if v not in self.reductions and v in self.contiguous else None
+
+    def row_dim(self, v: int) -> int | None:
+        """The other output dimension a register tile spans (its rows): preferably one the
+        operands loaded along `v` do not depend on, so each vector load feeds every row (the
+        matmul's i, the convolution's f); among those the largest."""
+        rows = [d for d in self.output_dims or () if d != v and d not in self.reductions
+                and self.extents[d] > 1]
+        if not rows:
+            return None
+        vector_inputs = [uses for uses in self.input_uses if v in uses]
+        return max(rows, key=lambda d: (all(d not in uses for uses in vector_inputs),
+                                        self.extents[d]))
+
 
 def loop_name(loop: int, ndims: int, levels: int) -> str:
     level, dim = divmod(loop, ndims)

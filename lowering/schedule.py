@@ -301,7 +301,7 @@ class SchedulePass(ModulePass):
             from tessera.targets.c.default_schedule import default_schedule
 
             return default_schedule(loop_nest(op), len(epilogue_chain(op, 8, fused)),
-                                    _element_bytes(op))
+                                    element_bytes(op))
         return None
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -360,7 +360,7 @@ class SchedulePass(ModulePass):
             _erase_dead_buffer(value)
 
 
-def _element_bytes(op: LinalgStructuredOperation) -> int:
+def element_bytes(op: LinalgStructuredOperation) -> int:
     element = op.outputs[0].type.get_element_type()
     width = getattr(element, "bitwidth", None) or getattr(element, "width", None)
     if isinstance(width, int):

@@ -37,18 +37,13 @@ def default_schedule(nest: LoopNest, fusable: int = 0, element_bytes: int = 4,
     out = nest.output_dims
     if not out or n == 0 or prod(extents) == 0:
         return Schedule(fuse=fusable)
-    v = out[-1]
-    lanes = _lanes(extents[v], machine.lanes(element_bytes))
-    vectorize = v not in nest.reductions and v in nest.contiguous and lanes > 1
+    v = nest.vector_dim()
+    lanes = _lanes(extents[v], machine.lanes(element_bytes)) if v is not None else 1
     if not nest.reductions:
-        return _elementwise(nest, fusable, lanes if vectorize else 1, machine)
-    rows = [d for d in out if d != v and d not in nest.reductions and extents[d] > 1]
-    if not vectorize or not rows:
+        return _elementwise(nest, fusable, lanes, machine)
+    r = nest.row_dim(v) if v is not None and lanes > 1 else None
+    if r is None:
         return Schedule(fuse=fusable)
-    # Prefer a row dimension that the vector-loaded operands do not depend on, so each
-    # vector load feeds every row of the tile (the matmul's i, the convolution's f).
-    vector_inputs = [uses for uses in nest.input_uses if v in uses]
-    r = max(rows, key=lambda d: (all(d not in uses for uses in vector_inputs), extents[d]))
     vectors = min(3 if machine.vector_registers >= 32 else 2, max(1, extents[v] // lanes))
     nr = vectors * lanes
     mr = max(1, min(extents[r], 8, (machine.vector_registers - vectors - 2) // vectors))
