@@ -115,6 +115,7 @@ class Program:
     target: str = "c"
     bindings: dict[str, int] = field(default_factory=dict)
     schedules: object = None  # for the C target: see compiler.pipelines.c_pipeline
+    tuning_db: object = None  # for the C target: a path, "none", or None (the default)
     _syntax: S.Program | None = None
     _compiled: dict[tuple, Callable] = field(default_factory=dict)
 
@@ -216,7 +217,9 @@ class Program:
         if key not in self._compiled:
             from tessera.targets import backend
 
-            options = {"schedules": self.schedules} if self.schedules is not None else {}
+            options = {key: value for key, value in (("schedules", self.schedules),
+                                                     ("tuning_db", self.tuning_db))
+                       if value is not None}
             self._compiled[key] = backend(self.target, **options).load(
                 self.graph(fn.name, bindings))[
                 fn.name
@@ -247,16 +250,19 @@ def compile(
     target: str = "c",
     bindings: dict[str, int] | None = None,
     schedules=None,
+    tuning_db=None,
 ) -> Program:
     """Parse a `.tsr` program (a path or the text) for `target` ("c", "interp", "loops").
 
     `schedules` (C target): None or "default" for the default schedules, "naive" for plain
     loops, or {op name: Schedule} for hand-written ones (see `compiler/schedule.py`).
+    `tuning_db` (C target): the tuning database whose best schedules replace the default
+    ones (a path; None: the default database when it exists; "none": no lookup).
     """
     from tessera.targets import backend
 
-    if schedules is not None and target != "c":
+    if (schedules is not None or tuning_db is not None) and target != "c":
         raise TesseraError(f"schedules apply to the C target, not '{target}'")
     backend(target)  # an unknown target is an error now, not at the first call
     text, filename = read_source(path_or_source)
-    return Program(text, filename, target, dict(bindings or {}), schedules)
+    return Program(text, filename, target, dict(bindings or {}), schedules, tuning_db)

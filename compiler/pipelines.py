@@ -27,23 +27,32 @@ PIPELINES: dict[str, str] = {
 NAIVE_C = "lower-to-loops,lower-affine,canonicalize,cse"
 
 
-def c_pipeline(schedules=None) -> str:
+def c_pipeline(schedules=None, tuning_db=None) -> str:
     """The pipeline that lowers a graph module for the C target under `schedules`:
     None or "default" (the default schedule for every op), "naive" (none), or a mapping from
     linalg op names (`"matmul"`, `"linalg.conv_2d_nchw_fchw"`) to `Schedule`s, which those
-    ops get while the others get the default."""
-    if schedules in (None, "default"):
-        return PIPELINES["lower-to-c"]
+    ops get while the others get the default. Ops left to the default look up the tuning
+    database `tuning_db` first (None: the default database, when it exists; "none": no
+    lookup)."""
     if schedules == "naive":
         return NAIVE_C
-    if isinstance(schedules, str):
+    if isinstance(schedules, str) and schedules != "default":
         raise ValueError(f"schedules must be 'default', 'naive' or a mapping, not {schedules!r}")
     steps = []
-    for op_name, schedule in schedules.items():
+    for op_name, schedule in (schedules if isinstance(schedules, dict) else {}).items():
         options = schedule.option_text()
         name = op_name if "." not in op_name else f'"{op_name}"'
         steps.append(f"schedule{{op={name} heuristic=false {options}}}".replace(" }", "}"))
-    return ",".join(["lower-to-buffers", *steps, "schedule",
+    if tuning_db is not None:
+        path = str(tuning_db)
+        if '"' in path:
+            raise ValueError(f"a tuning database path cannot contain a quote: {path!r}")
+        steps.append(f'schedule{{tuning_db="{path}"}}')
+    elif steps:
+        steps.append("schedule")
+    if not steps:
+        return PIPELINES["lower-to-c"]
+    return ",".join(["lower-to-buffers", *steps,
                      "linalg-to-loops,lower-affine,canonicalize,cse"])
 
 

@@ -6,8 +6,10 @@ Which schedule each op gets, first match wins:
    `-p 'schedule{op=matmul tiles=64,64,64,4,16,64 vector=8}'`;
 2. the op's `tessera.schedule` attribute (written by `transform-interpreter`, a tuning
    database lookup, or by hand in `.mlir`);
-3. the default heuristic for the C target on this host (`targets/c/default_schedule.py`: it
-   reads the CPU, so it lives with the target), unless `heuristic=false`.
+3. unless `heuristic=false`: the best schedule the tuning database holds for the op's
+   workload on this host (`tuning_db="PATH"`, else the default database when it exists; see
+   `compiler/tuning/api.py`), else the default heuristic for the C target on this host
+   (`targets/c/default_schedule.py`: it reads the CPU, so it lives with the target).
 An op with no schedule is left for `linalg-to-loops`.
 
 Options in pass form are flat lists: `tiles` holds the sizes level by level (as many per
@@ -22,7 +24,7 @@ reads any more is not allocated at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from xdsl.context import Context
 from xdsl.dialects import arith, memref
@@ -283,6 +285,7 @@ class SchedulePass(ModulePass):
     parallel: int = -1
     fuse: int = 0
     heuristic: bool = True
+    tuning_db: str = ""
 
     def given(self) -> bool:
         defaults = {f.name: f.default for f in fields(self)}
@@ -300,9 +303,24 @@ class SchedulePass(ModulePass):
         if self.heuristic and schedulable(op):
             from tessera.targets.c.default_schedule import default_schedule
 
-            return default_schedule(loop_nest(op), len(epilogue_chain(op, 8, fused)),
-                                    element_bytes(op))
+            fusable = len(epilogue_chain(op, 8, fused))
+            tuned = self.tuned(op)
+            if tuned is not None:
+                return replace(tuned, fuse=fusable)
+            return default_schedule(loop_nest(op), fusable, element_bytes(op))
         return None
+
+    def tuned(self, op: LinalgStructuredOperation) -> Schedule | None:
+        """The best schedule the tuning database holds for the op's workload, if any."""
+        from tessera.compiler.tuning.api import lookup_database
+
+        path = lookup_database(self.tuning_db or None)
+        if path is None:
+            return None
+        from tessera.lowering.workloads import tunable, workload_key
+        from tessera.targets.c.tuning import tuned_schedule
+
+        return tuned_schedule(workload_key(op), path) if tunable(op) else None
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         targets: list[tuple[LinalgStructuredOperation, Schedule, list[linalg.GenericOp]]] = []

@@ -1,7 +1,8 @@
-"""`tessera`: run a `.tsr` program on a target and check it against the reference.
+"""`tessera`: run a `.tsr` program on a target and check it against the reference, or tune it.
 
     tessera run examples/lenet5.tsr --target c --seed 0
     tessera run examples/mlp.tsr --bind B=64 --inputs inputs.npz
+    tessera tune examples/matmul.tsr --trials 64 --strategy model
 """
 
 from __future__ import annotations
@@ -29,7 +30,43 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--save", metavar="FILE.npz", help="write the inputs and results")
     run.add_argument("--repeat", type=int, default=None,
                      help="timed calls (default: as many as fit in about a second, 3..1000)")
+    run.add_argument("--tuning-db", metavar="PATH",
+                     help="apply the best schedules of this tuning database (default: the "
+                     "default database when it exists; 'none' for no lookup)")
+
+    tune = sub.add_parser("tune", help="search schedules for each op of a program, measuring "
+                          "every candidate; record them in the tuning database")
+    tune.add_argument("file", help="a .tsr program")
+    tune.add_argument("--entry", help="the function to tune (default: as for run)")
+    tune.add_argument("--target", default="c", help="the target to tune for (default: c)")
+    tune.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
+                      help="bind a symbolic dimension (repeatable)")
+    tune.add_argument("--strategy", default="model",
+                      choices=["random", "grid", "evolutionary", "model"],
+                      help="search strategy (default: model)")
+    tune.add_argument("--trials", type=_positive, default=64,
+                      help="trials for the whole program (default: 64)")
+    tune.add_argument("--time-budget", type=float, metavar="S",
+                      help="stop after about this many seconds")
+    tune.add_argument("--db", metavar="PATH", help="the tuning database (default: "
+                      "$TESSERA_TUNING_DB, else ~/.cache/tessera/tuning.db)")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the search and the inputs")
+    tune.add_argument("--threads", type=_positive, default=1,
+                      help="threads the candidates run on (default: 1)")
+    tune.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                      help="a candidate running longer is killed (default: 10)")
+    tune.add_argument("--runner", default="local", choices=["local", "ray"],
+                      help="measure here (local) or on a Ray cluster (ray)")
+    tune.add_argument("--address", help="the Ray cluster to join (--runner ray; default: "
+                      "start a local one)")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -38,7 +75,8 @@ def run_command(args: argparse.Namespace) -> int:
     from tessera.compiler.frontend import parse_bindings
     from tessera.targets import backend
 
-    target = backend(args.target)
+    options = {"tuning_db": args.tuning_db} if args.tuning_db and args.target == "c" else {}
+    target = backend(args.target, **options)
     text, filename = read_source(args.file)
     program = Program(text, filename, args.target, parse_bindings(args.bind))
     entry = args.entry or default_entry(program._syntax, filename)
@@ -71,6 +109,28 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def tune_command(args: argparse.Namespace) -> int:
+    from tessera.compiler.frontend import parse_bindings
+    from tessera.compiler.tuning.api import default_database, tune
+    from tessera.compiler.tuning.report import ProgressBar, table
+
+    options = {"threads": args.threads, "timeout_s": args.timeout}
+    if args.runner == "ray":
+        options["address"] = args.address
+    db = args.db or default_database()
+    bar = ProgressBar()
+    try:
+        results = tune(args.file, entry=args.entry, bindings=parse_bindings(args.bind),
+                       target=args.target, strategy=args.strategy, trials=args.trials,
+                       time_budget=args.time_budget, db=db, seed=args.seed,
+                       runner=args.runner, progress=bar, **options)
+    finally:
+        bar.close()
+    print(table(results))
+    print(f"trials recorded in {db}")
+    return 0
+
+
 def dtype_name(dtype: np.dtype) -> str:
     return {"float32": "f32", "float64": "f64", "int32": "i32", "int8": "i8"}[np.dtype(dtype).name]
 
@@ -91,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     from tessera.compiler.diagnostics import run_reporting_errors
 
     args = build_parser().parse_args(argv)
-    return run_reporting_errors("tessera", lambda: run_command(args))
+    command = {"run": run_command, "tune": tune_command}[args.command]
+    return run_reporting_errors("tessera", lambda: command(args))
 
 
 if __name__ == "__main__":

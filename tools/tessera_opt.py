@@ -50,10 +50,31 @@ class TesseraOptMain(xDSLOptMain):
             help="bind a symbolic dimension of a .tsr program (repeatable)",
         )
         arg_parser.add_argument(
+            "--tuning-db",
+            default=None,
+            metavar="PATH",
+            help="the tuning database the schedule pass looks schedules up in (default: "
+            "$TESSERA_TUNING_DB, else ~/.cache/tessera/tuning.db when it exists; 'none': "
+            "no lookup)",
+        )
+        arg_parser.add_argument(
             "--entry",
             default=None,
             help="compile only this .tsr function and the functions it calls",
         )
+
+    def run(self):
+        import os
+
+        from tessera.compiler.diagnostics import TesseraError
+        from tessera.compiler.tuning.api import OFF
+
+        path = self.args.tuning_db
+        if path is not None:
+            if path.strip().lower() not in OFF and not os.path.exists(path):
+                raise TesseraError(f"tuning database {path} does not exist")
+            os.environ["TESSERA_TUNING_DB"] = path  # what the schedule pass reads
+        return super().run()
 
     def _input_name(self) -> str:
         return self.args.input_file or "<stdin>"

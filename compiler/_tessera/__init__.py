@@ -11,6 +11,7 @@ The subpackages follow the levels: `tessera.compiler` (frontend, passes, pipelin
 
 from tessera.compiler.api import Function, Program, compile
 from tessera.compiler.diagnostics import TesseraError
+from tessera.compiler.tuning.api import default_database, tune
 
-__all__ = ["compile", "Program", "Function", "TesseraError"]
+__all__ = ["compile", "tune", "default_database", "Program", "Function", "TesseraError"]
 __version__ = "0.1.0"

@@ -154,6 +154,11 @@ class TuningDatabase:
         rows = self.connection.execute(f"SELECT DISTINCT workload FROM trials{where}", args)
         return sorted(r[0] for r in rows)
 
+    def targets(self, workload: str | None = None) -> list[str]:
+        where, args = _filter(workload, None, None)
+        rows = self.connection.execute(f"SELECT DISTINCT target FROM trials{where}", args)
+        return sorted(r[0] for r in rows)
+
     def __len__(self) -> int:
         return int(self.connection.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
 

@@ -12,16 +12,19 @@ result) every measurer applies to a candidate's outputs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from tessera.compiler.agreement import compare
 from tessera.compiler.schedule import Schedule
 from tessera.compiler.tuning.space import Resources
-from tessera.lowering.workloads import Workload
+
+if TYPE_CHECKING:
+    from tessera.lowering.workloads import Workload
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.schedule import LoopNest, Schedule
 
 Point = tuple  # one value per knob, in the space's knob order
@@ -88,7 +89,7 @@ class SearchSpace:
     def knob(self, name: str, choices: Sequence, why: str = "") -> None:
         choices = tuple(dict.fromkeys(choices))  # unique, in order
         if not choices:
-            raise ValueError(f"knob {name} has no choices")
+            raise ValueError(f"knob {name} has no choices")  # a bug in a space definition
         self.knobs.append(Knob(name, choices, why))
 
     def feature(self, name: str, value: Callable[[Mapping[str, Any]], float]) -> None:
@@ -105,14 +106,14 @@ class SearchSpace:
         names = {k.name.replace(".", "_"): k for k in self.knobs}
         unknown = set(choices) - set(names)
         if unknown:
-            raise ValueError(f"no knob(s) {', '.join(sorted(unknown))} "
+            raise TesseraError(f"no knob(s) {', '.join(sorted(unknown))} "
                              f"(knobs: {', '.join(k.name for k in self.knobs)})")
         for key, knob in names.items():
             if key in choices:
                 wanted = tuple(choices[key])
                 missing = [v for v in wanted if v not in knob.choices]
                 if missing:
-                    raise ValueError(f"knob {knob.name} does not offer {missing} "
+                    raise TesseraError(f"knob {knob.name} does not offer {missing} "
                                      f"(choices: {list(knob.choices)})")
                 knob = Knob(knob.name, wanted, knob.why)
             knobs.append(knob)
@@ -157,7 +158,7 @@ class SearchSpace:
             point = tuple(rng.choice(k.choices) for k in self.knobs)
             if self.valid(point):
                 return point
-        raise ValueError(f"no valid point found in {tries} draws from the "
+        raise TesseraError(f"no valid point found in {tries} draws from the "
                          f"{self.template} space of '{self.nest.op_name}'")
 
     def describe(self) -> str:

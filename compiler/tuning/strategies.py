@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.tuning.model import BoostedTrees, features
 from tessera.compiler.tuning.space import Point, SearchSpace
 
@@ -106,7 +107,7 @@ class GridSearch(Strategy):
     def __init__(self, space: SearchSpace, seed: int = 0):
         super().__init__(space, seed)
         if space.size > GRID_LIMIT:
-            raise ValueError(f"grid search: the space has {space.size} points before "
+            raise TesseraError(f"grid search: the space has {space.size} points before "
                              f"constraints (more than {GRID_LIMIT}); restrict it or use "
                              f"another strategy")
         self._points = space.points()
@@ -211,5 +212,5 @@ STRATEGIES: dict[str, type[Strategy]] = {
 
 def make_strategy(name: str, space: SearchSpace, seed: int = 0) -> Strategy:
     if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy '{name}' (strategies: {', '.join(STRATEGIES)})")
+        raise TesseraError(f"unknown strategy '{name}' (strategies: {', '.join(STRATEGIES)})")
     return STRATEGIES[name](space, seed)

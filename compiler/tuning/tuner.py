@@ -20,13 +20,16 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tessera.compiler.schedule import Schedule
 from tessera.compiler.tuning.database import Trial, TuningDatabase
 from tessera.compiler.tuning.measure import Measurer, Outcome
 from tessera.compiler.tuning.space import SearchSpace, space_for
 from tessera.compiler.tuning.strategies import make_strategy
-from tessera.lowering.workloads import Workload
+
+if TYPE_CHECKING:
+    from tessera.lowering.workloads import Workload
 
 DEFAULT_DETAIL = "default schedule"
 

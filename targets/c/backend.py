@@ -9,13 +9,15 @@ from tessera.targets import Compiled
 
 
 class CBackend:
-    """`schedules`: see `compiler.pipelines.c_pipeline` (default, naive, or per op name)."""
+    """`schedules` and `tuning_db`: see `compiler.pipelines.c_pipeline` (default, naive, or
+    per op name; the tuning database the default looks up first)."""
 
     name = "c"
 
-    def __init__(self, extra_flags: tuple[str, ...] = (), schedules=None):
+    def __init__(self, extra_flags: tuple[str, ...] = (), schedules=None, tuning_db=None):
         self.extra_flags = extra_flags
         self.schedules = schedules
+        self.tuning_db = tuning_db
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         from tessera.compiler.pipelines import c_pipeline, run_pipeline
@@ -23,7 +25,7 @@ class CBackend:
         from tessera.targets.c.runner import compile_module
 
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        run_pipeline(c_pipeline(self.schedules), make_context(), module)
+        run_pipeline(c_pipeline(self.schedules, self.tuning_db), make_context(), module)
         compiled = compile_module(module, extra_flags=self.extra_flags)
 
         def entry(name: str) -> Compiled:

@@ -20,6 +20,7 @@ and the thread count.
 from __future__ import annotations
 
 import concurrent.futures as futures
+import functools
 import json
 import multiprocessing
 import os
@@ -265,3 +266,40 @@ class CMeasurer:
                                f"{reference.status} {reference.detail}")
         self._prepared[workload.key] = _Prepared(directory, inputs, reference.outputs)
         return self._prepared[workload.key]
+
+
+# -- applying what tuning found ----------------------------------------------------------------
+
+
+def runtime_threads() -> int:
+    """The threads a kernel's parallel loops will run on: OMP_NUM_THREADS, else all cores."""
+    configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+@functools.lru_cache(maxsize=8)
+def _database(path: str):
+    from tessera.compiler.tuning.database import TuningDatabase
+
+    return TuningDatabase(path)
+
+
+def tuned_schedule(workload: str, path: Path) -> Schedule | None:
+    """The best schedule `path` holds for `workload` on this machine and tool version:
+    measured at the thread count kernels will run with, else at any thread count."""
+    from tessera.compiler.tuning.tuner import tool_version
+
+    if not path.exists():
+        raise TesseraError(f"tuning database {path} does not exist")
+    db = _database(str(path.resolve()))
+    version = tool_version()
+    exact = target_key(runtime_threads())
+    machine = exact.rpartition("; threads=")[0]
+    for target in [exact, *(t for t in db.targets(workload)
+                            if t != exact and t.rpartition("; threads=")[0] == machine)]:
+        best = db.best(workload, target, version)
+        if best:
+            return best[0].schedule
+    return None
