@@ -20,7 +20,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,distributed,notebook]'
 	@if [ "$(TORCH)" = "1" ]; then \
 	  $(BIN)/python -m pip install --quiet -e '.[torch]' \
 	  || echo "note: PyTorch could not be installed; the PyTorch comparisons will skip"; \
