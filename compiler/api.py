@@ -147,8 +147,12 @@ class Program:
         from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
 
+        from tessera.compiler.pipelines import c_pipeline
+
         module = self.graph(entry, bindings)
         spec = LEVELS.get(level, level)
+        if level == "c-loops":  # what this program's C target compiles: its schedules
+            spec = c_pipeline(self.schedules, self.tuning_db)
         if spec:
             run_pipeline(spec, make_context(), module)
         return module

@@ -24,6 +24,7 @@ reads any more is not allocated at all.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, fields, replace
 
 from xdsl.context import Context
@@ -320,7 +321,18 @@ class SchedulePass(ModulePass):
         from tessera.lowering.workloads import tunable, workload_key
         from tessera.targets.c.tuning import tuned_schedule
 
-        return tuned_schedule(workload_key(op), path) if tunable(op) else None
+        if not tunable(op):
+            return None
+        key = workload_key(op)
+        tuned = tuned_schedule(key, path)
+        if tuned is not None:
+            try:
+                tuned.validate(loop_nest(op))
+            except ScheduleError as e:
+                warnings.warn(f"tuning database {path}: the best schedule of {key} is not "
+                              f"legal for the op and is skipped ({e.message})", stacklevel=2)
+                return None
+        return tuned
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         targets: list[tuple[LinalgStructuredOperation, Schedule, list[linalg.GenericOp]]] = []

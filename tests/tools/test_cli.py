@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,40 @@ def test_default_schedules_print_as_a_script_that_replays(tmp_path):
 def test_transform_target_wants_buffers():
     assert_user_error(run("tessera-opt", "examples/mlp.tsr", "-p", "lower-to-linalg", "-t",
                           "transform"), "run lower-to-buffers first")
+
+
+def test_tune_prints_progress_and_a_table_and_run_applies_it(tmp_path):
+    db = tmp_path / "tuning.db"
+    result = run("tessera", "tune", "examples/matmul.tsr", "--trials", "4", "--strategy",
+                 "random", "--db", str(db), "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert "[1/1] matmul" in result.stderr and "4/4 trials" in result.stderr
+    header, rule, row = result.stdout.splitlines()[:3]
+    assert header.split()[:4] == ["op", "loops", "share", "trials"]
+    assert row.split()[:4] == ["matmul", "64x32x48", "100%", "4"]
+    assert re.search(r" \d+\.\d\dx ", row)  # the speed-up column
+    assert f"trials recorded in {db}" in result.stdout
+    again = run("tessera", "tune", "examples/matmul.tsr", "--trials", "4", "--strategy",
+                "random", "--db", str(db), "--seed", "1")
+    assert "4 (0 new)" in again.stdout  # resumed: nothing left to measure
+    applied = run("tessera", "run", "examples/matmul.tsr", "--tuning-db", str(db))
+    assert applied.returncode == 0 and "agrees" in applied.stdout, applied.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--strategy", "annealing"], "invalid choice: 'annealing'"),
+    (["--trials", "0"], "expected a positive integer"),
+])
+def test_tune_usage_errors(args, message):
+    result = run("tessera", "tune", "examples/matmul.tsr", *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_tune_user_errors(tmp_path):
+    assert_user_error(run("tessera", "tune", "examples/matmul.tsr", "--target", "interp",
+                          "--db", str(tmp_path / "x.db")),
+                      "cannot tune for target 'interp'")
+    assert_user_error(run("tessera", "run", "examples/matmul.tsr", "--tuning-db",
+                          str(tmp_path / "missing.db")),
+                      "does not exist")
