@@ -50,10 +50,10 @@ class Workload:
         return prod(self.nest.extents)
 
 
-def workload_key(op: LinalgStructuredOperation) -> str:
-    text = io.StringIO()
-    Printer(stream=text).print_op(op)
-    digest = hashlib.sha256(text.getvalue().encode()).hexdigest()[:12]
+def workload_key(op: LinalgStructuredOperation, kernel: str | None = None) -> str:
+    """Name, operand types and a digest of the op's kernel (where values have no names, so
+    the same op keys alike in every program, whatever its arguments are called)."""
+    digest = hashlib.sha256((kernel or kernel_text(op)).encode()).hexdigest()[:12]
     types = ", ".join(str(t) for t in op.operand_types)
     return f"{op.name}({types}) #{digest}"
 
@@ -76,13 +76,14 @@ def workloads(module: ModuleOp) -> list[Workload]:
         fused.update(chain)
         if not tunable(op):
             continue
-        key = workload_key(op)
+        kernel = kernel_text(op)
+        key = workload_key(op, kernel)
         if key in found:
             previous = found[key]
             found[key] = Workload(key, previous.nest, previous.kernel, previous.element_bytes,
                                   previous.fusable, previous.count + 1)
             continue
-        found[key] = Workload(key, loop_nest(op), kernel_text(op), element_bytes(op),
+        found[key] = Workload(key, loop_nest(op), kernel, element_bytes(op),
                               len(chain))
     return list(found.values())
 

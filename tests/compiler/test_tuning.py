@@ -280,3 +280,11 @@ def test_allot_divides_by_largest_remainder():
     assert allot(10, [0.5, 0.3, 0.2]) == [5, 3, 2]
     assert allot(7, [0.5, 0.25, 0.25]) == [3, 2, 2]  # remainders .5, .75, .75
     assert sum(allot(64, [0.61, 0.33, 0.06])) == 64
+
+
+def test_a_workload_keys_alike_in_every_program():
+    renamed = MATMUL.replace("a: f32", "lhs: f32").replace("b: f32", "rhs: f32") \
+        .replace("a @ b", "lhs @ rhs")
+    assert workload().key == workload(renamed).key
+    transposed = MATMUL.replace("dim K = 64", "dim K = 65")
+    assert workload().key != workload(transposed).key
