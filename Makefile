@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 BENCH_STAMP := $(VENV)/.installed-bench
 BENCH_ARGS ?=
 
-.PHONY: demo test pytest lit install bench clean
+.PHONY: demo test pytest lit install bench bench-tuning clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,9 @@ lit: $(STAMP)
 
 test: pytest lit
 
-# Tessera's C beside NumPy/OpenBLAS and PyTorch; `make bench BENCH_ARGS=--quick` for a smoke run.
+# Tessera's C beside NumPy/OpenBLAS and PyTorch; `make bench BENCH_ARGS=--quick` for a smoke run,
+# `make bench BENCH_ARGS='--tune 64'` to tune matmul-512/1024/2048 first (into
+# bench/results/tuned-<machine>.db) and add a `tessera tuned` row.
 # Writes bench/results/<machine>-<date>.json and .md.
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -48,6 +50,12 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(RUN) $(BIN)/python -m bench.kernels $(BENCH_ARGS)
+
+# The search strategies against an exhaustively measured matmul space (resumable: the trials
+# go to bench/results/tuning-<machine>.db); `make bench-tuning BENCH_ARGS=--quick` for a
+# smoke run. Writes bench/results/tuning-<machine>-<date>.json and .md.
+bench-tuning: $(BENCH_STAMP)
+	$(RUN) $(BIN)/python -m bench.tuning $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -55,14 +55,17 @@ class Measurement:
 
 # --- contenders ---------------------------------------------------------------------------
 
-def tessera_contender(name: str, case: Case, inputs: list[np.ndarray], schedules) -> Contender:
-    """Compile once (lowering and gcc, timed), bind the inputs once for the timed call."""
+def tessera_contender(name: str, case: Case, inputs: list[np.ndarray], schedules,
+                      tuning_db=None) -> Contender:
+    """Compile once (lowering and gcc, timed), bind the inputs once for the timed call.
+    `tuning_db`: as `tessera.compile` takes it (a path, "none", or None for the default
+    database when it exists)."""
     started = time.perf_counter()
     try:
         import tessera
 
         program = tessera.compile(case.source, target="c", bindings=case.bindings,
-                                  schedules=schedules)
+                                  schedules=schedules, tuning_db=tuning_db)
         function = program.function(case.entry)
         arrays, bindings = function.prepare(*inputs)
         compiled = program.compiled(function.syntax, bindings)

@@ -190,12 +190,12 @@ def to_json(machine: dict, settings: dict, notes: list[str], cases: dict,
             "footnotes": FOOTNOTES, "results": results}
 
 
-def header_lines(machine: dict) -> list[str]:
+def header_lines(machine: dict, title: str = "Tessera kernel benchmarks") -> list[str]:
     blas = machine.get("blas") or {}
     blas_text = " ".join(str(x) for x in (blas.get("internal_api"), blas.get("version")) if x)
     detail = ", ".join(str(blas[k]) for k in ("architecture", "threading_layer") if blas.get(k))
     lines = [
-        f"# Tessera kernel benchmarks: {machine['cpu']}, {machine['cores']} cores, "
+        f"# {title}: {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['date']}",
         "",
         f"- CPU: {machine['cpu']} ({machine['cores']} cores available"

@@ -127,24 +127,18 @@ class Tuner:
             if not points:
                 break  # the space is exhausted
             schedules = [space.schedule(p) for p in points]
-            outcomes: dict[int, Outcome] = {}
-            fresh = []
-            for i, s in enumerate(schedules):
-                trial = known.get(s.dumps())
-                if trial is not None:
-                    outcomes[i] = Outcome(trial.status, trial.cost, trial.detail)
-                else:
-                    fresh.append(i)
-            for i, outcome in zip(fresh, self.measurer.measure(
-                    workload, [schedules[i] for i in fresh])):
-                self._record(workload, schedules[i], outcome)
-                known[schedules[i].dumps()] = None  # measured now: not again in this run
-                outcomes[i] = outcome
+            fresh: dict[str, Schedule] = {}  # measured now; a schedule twice in a batch once
+            for s in schedules:
+                if s.dumps() not in known:
+                    fresh.setdefault(s.dumps(), s)
+            for (key, s), outcome in zip(fresh.items(), self.measurer.measure(
+                    workload, list(fresh.values()))):
+                self._record(workload, s, outcome)
+                known[key] = outcome
                 result.measured += 1
-            for i, s in enumerate(schedules):
-                result.trials.append((s, outcomes[i]))
-            strategy.tell(points, [outcomes[i].cost if outcomes[i].status == "ok" else None
-                                   for i in range(len(points))])
+            outcomes = [known[s.dumps()] for s in schedules]
+            result.trials.extend(zip(schedules, outcomes))
+            strategy.tell(points, [o.cost if o.status == "ok" else None for o in outcomes])
             report()
         return result
 
@@ -171,8 +165,10 @@ class Tuner:
 
     # -- the database -----------------------------------------------------------------------
 
-    def _known(self, workload: Workload) -> dict[str, Trial | None]:
-        return {t.schedule.dumps(): t for t in
+    def _known(self, workload: Workload) -> dict[str, Outcome]:
+        """The outcome of every schedule the database holds for the workload (the latest,
+        should one have been measured twice)."""
+        return {t.schedule.dumps(): Outcome(t.status, t.cost, t.detail) for t in
                 self.db.trials(workload.key, self.measurer.target, self.version)}
 
     def _record(self, workload: Workload, schedule: Schedule, outcome: Outcome,
@@ -182,11 +178,11 @@ class Tuner:
                              self.seed, detail="; ".join(x for x in (detail, outcome.detail) if x)))
 
     def _default(self, workload: Workload,
-                 known: dict[str, Trial | None]) -> tuple[Schedule, float | None]:
+                 known: dict[str, Outcome]) -> tuple[Schedule, float | None]:
         schedule = self.measurer.default_schedule(workload)
-        trial = known.get(schedule.dumps())
-        if trial is not None:
-            return schedule, trial.cost
+        outcome = known.get(schedule.dumps())
+        if outcome is not None:
+            return schedule, outcome.cost
         outcome = next(iter(self.measurer.measure(workload, [schedule])))
         self._record(workload, schedule, outcome, DEFAULT_DETAIL)
         return schedule, outcome.cost if outcome.status == "ok" else None
