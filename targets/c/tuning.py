@@ -158,6 +158,16 @@ def run(built: Built, inputs: str, directory: str, *, threads: int, repeat: int,
         Path(output).unlink(missing_ok=True)
 
 
+def checked(result: Run, reference: Sequence[np.ndarray]) -> Outcome:
+    """The outcome of a candidate's run: an `ok` run whose outputs disagree with
+    `reference` is `wrong`."""
+    if result.status == "ok":
+        wrong = check_result(result.outputs, reference)
+        if wrong:
+            return Outcome("wrong", detail=wrong)
+    return Outcome(result.status, result.cost, result.detail)
+
+
 # -- the measurer ----------------------------------------------------------------------------
 
 
@@ -198,11 +208,7 @@ class CMeasurer:
         builds = self._build(workload, [s.dumps() for s in schedules])
         for built in builds:
             result = self._run(built, prepared, self.repeat, self.timeout_s)
-            if result.status == "ok":
-                wrong = check_result(result.outputs, prepared.reference)
-                if wrong:
-                    result = Run("wrong", detail=wrong)
-            yield Outcome(result.status, result.cost, result.detail)
+            yield checked(result, prepared.reference)
 
     def close(self) -> None:
         if self._pool is not None:
