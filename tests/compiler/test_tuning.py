@@ -160,10 +160,8 @@ def run_search(tmp_path, strategy, seed, trials=24, name="db", measurer=None):
     return result, measurer
 
 
-@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+@pytest.mark.parametrize("strategy", sorted(set(STRATEGIES) - {"grid"}))  # grid: below
 def test_same_seed_same_trial_sequence(tmp_path, strategy):
-    if strategy == "grid":
-        pytest.skip("grid search needs a small space (tested below)")
     first, _ = run_search(tmp_path, strategy, seed=3, name="a")
     second, _ = run_search(tmp_path, strategy, seed=3, name="b")
     other, _ = run_search(tmp_path, strategy, seed=4, name="c")
