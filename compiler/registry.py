@@ -13,6 +13,7 @@ from typing import Any
 
 DIALECTS: dict[str, str] = {
     "graph": "tessera.dialects.graph:Graph",
+    "npu": "tessera.dialects.npu:Npu",
 }
 # Dialects that replace xDSL's of the same name (an extension of its op set).
 EXTENDED_DIALECTS: dict[str, str] = {

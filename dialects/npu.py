@@ -279,3 +279,272 @@ def _strided(buffer: np.ndarray, offset: int, stride: int, rows: int,
     return np.lib.stride_tricks.as_strided(
         buffer[offset:], shape=(rows, cols),
         strides=(stride * buffer.itemsize, buffer.itemsize))
+
+
+# -- the `npu` dialect: the instructions as IR ----------------------------------------------
+#
+# One op per instruction, with the instruction's fields as properties (regions as
+# `#npu.region<sp[0], 16, 48>`) and its DRAM buffer as a memref operand, so a lowering can
+# build them, FileCheck can pin them and `-t npu-asm` prints them as assembly.
+
+from xdsl.dialects.builtin import (  # noqa: E402 - the IR half of the module
+    FloatAttr,
+    IntAttr,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, SSAValue  # noqa: E402
+from xdsl.irdl import (  # noqa: E402
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_attr_definition,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+)
+from xdsl.utils.exceptions import VerifyException  # noqa: E402
+
+CONFIG_ATTR = "npu.config"  # on the module: the NpuConfig the program targets (CLI form)
+
+
+@irdl_attr_definition
+class RegionAttr(ParametrizedAttribute):
+    name = "npu.region"
+
+    memory: StringAttr
+    addr: IntAttr
+    rows: IntAttr
+    cols: IntAttr
+
+    @staticmethod
+    def of(region: Region) -> RegionAttr:
+        return RegionAttr(StringAttr(region.memory), IntAttr(region.addr), IntAttr(region.rows),
+                          IntAttr(region.cols))
+
+    @property
+    def region(self) -> Region:
+        return Region(self.memory.data, self.addr.data, self.rows.data, self.cols.data)
+
+    def print_parameters(self, printer) -> None:
+        printer.print_string(f"<{self.memory.data}[{self.addr.data}], {self.rows.data}, "
+                             f"{self.cols.data}>")
+
+    @classmethod
+    def parse_parameters(cls, parser) -> list[Attribute]:
+        with parser.in_angle_brackets():
+            memory = parser.parse_identifier()
+            if memory not in MEMORIES:
+                parser.raise_error(f"expected a memory ({', '.join(MEMORIES)}), got {memory}")
+            with parser.in_square_brackets():
+                addr = parser.parse_integer(allow_negative=False)
+            parser.parse_punctuation(",")
+            rows = parser.parse_integer(allow_negative=False)
+            parser.parse_punctuation(",")
+            cols = parser.parse_integer(allow_negative=False)
+        return [StringAttr(memory), IntAttr(addr), IntAttr(rows), IntAttr(cols)]
+
+
+class NpuOp(IRDLOperation):
+    """An instruction as an op: `INSTRUCTION` is its class in the instruction set."""
+
+    INSTRUCTION: ClassVar[type[Instruction]]
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def to_instruction(self, buffer_name) -> Instruction:
+        """The instruction; `buffer_name(value)` names the DRAM buffer of an operand."""
+        values = {}
+        for f in fields(self.INSTRUCTION):  # type: ignore[arg-type]
+            if f.name == "dram":
+                values["dram"] = buffer_name(self.operands[0])
+                continue
+            attr = self.properties.get(f.name)
+            values[f.name] = _from_attr(attr, str(f.type))
+        return self.INSTRUCTION(**values)
+
+    @classmethod
+    def of(cls, instruction: Instruction, dram: SSAValue | None = None) -> NpuOp:
+        properties = {}
+        for f in fields(instruction):  # type: ignore[arg-type]
+            value = getattr(instruction, f.name)
+            if f.name != "dram" and value is not None:
+                properties[f.name] = _to_attr(value)
+        return cls.create(operands=[dram] if dram is not None else [], properties=properties)
+
+    def config(self):
+        from tessera.targets.npu.config import NpuConfig
+
+        module = self.get_toplevel_object()
+        attr = module.attributes.get(CONFIG_ATTR) if isinstance(module, ModuleOp) else None
+        return NpuConfig.parse(attr.data) if isinstance(attr, StringAttr) else NpuConfig()
+
+    def verify_(self) -> None:
+        instruction = self.to_instruction(lambda value: "dram")
+        config = self.config()
+        sizes = {"sp": config.sp_elements, "acc": config.acc_elements}
+        for region in (*instruction.reads(), *instruction.writes()):
+            if region.end > sizes[region.memory]:
+                raise VerifyException(
+                    f"{region} ends past the {region.memory} "
+                    f"({sizes[region.memory]} elements in this configuration)")
+        self.verify_instruction(instruction, config)
+
+    def verify_instruction(self, instruction, config) -> None:
+        pass
+
+
+def _to_attr(value) -> Attribute:
+    if isinstance(value, Region):
+        return RegionAttr.of(value)
+    if isinstance(value, bool):
+        return IntegerAttr(int(value), IntegerType(1))
+    if isinstance(value, int):
+        return IntegerAttr(value, i64)
+    if isinstance(value, float):
+        return FloatAttr(value, f64)
+    return StringAttr(value)
+
+
+def _from_attr(attr, kind: str):
+    if attr is None:
+        return None
+    if isinstance(attr, RegionAttr):
+        return attr.region
+    if isinstance(attr, IntegerAttr):
+        return bool(attr.value.data) if kind == "bool" else attr.value.data
+    if isinstance(attr, FloatAttr):
+        return float(attr.value.data)
+    return attr.data
+
+
+class _DramMove(NpuOp):
+    dram = operand_def(MemRefType)
+    offset = prop_def(IntegerAttr)
+    stride = prop_def(IntegerAttr)
+    assembly_format = "$dram attr-dict `:` type($dram)"
+
+    def verify_instruction(self, instruction, config) -> None:
+        local = instruction.dst if isinstance(instruction, Mvin) else instruction.src
+        size = self.dram.type.element_count()
+        last = instruction.offset + (local.rows - 1) * instruction.stride + local.cols
+        if instruction.offset < 0 or (local.rows and last > size):
+            raise VerifyException(f"a {local.rows}x{local.cols} move at offset "
+                                  f"{instruction.offset}, stride {instruction.stride} leaves "
+                                  f"the {size} elements of {self.dram.type}")
+
+
+@irdl_op_definition
+class ConfigOp(NpuOp):
+    name = "npu.config"
+    INSTRUCTION: ClassVar[type[Instruction]] = Config
+    dataflow = prop_def(StringAttr)
+    assembly_format = "attr-dict"
+
+    def verify_instruction(self, instruction, config) -> None:
+        from tessera.targets.npu.config import DATAFLOWS
+
+        if instruction.dataflow not in DATAFLOWS:
+            raise VerifyException(f"dataflow must be one of "
+                                  f"{', '.join(DATAFLOWS)}, got '{instruction.dataflow}'")
+
+
+@irdl_op_definition
+class MvinOp(_DramMove):
+    name = "npu.mvin"
+    INSTRUCTION: ClassVar[type[Instruction]] = Mvin
+    dst = prop_def(RegionAttr)
+
+
+@irdl_op_definition
+class MvoutOp(_DramMove):
+    name = "npu.mvout"
+    INSTRUCTION: ClassVar[type[Instruction]] = Mvout
+    src = prop_def(RegionAttr)
+    act = prop_def(StringAttr)
+    scale = prop_def(FloatAttr)
+
+    def verify_instruction(self, instruction, config) -> None:
+        super().verify_instruction(instruction, config)
+        if instruction.act not in ACTIVATIONS:
+            raise VerifyException(f"act must be one of {', '.join(ACTIVATIONS)}")
+
+
+@irdl_op_definition
+class PreloadOp(NpuOp):
+    name = "npu.preload"
+    INSTRUCTION: ClassVar[type[Instruction]] = Preload
+    src = prop_def(RegionAttr)
+    assembly_format = "attr-dict"
+
+    def verify_instruction(self, instruction, config) -> None:
+        region = instruction.src
+        if region.memory != "sp" or region.rows > config.rows or region.cols > config.cols:
+            raise VerifyException(f"{region} must be a tile of the scratchpad "
+                                  f"that fits the {config.rows}x{config.cols} array")
+
+
+@irdl_op_definition
+class ComputeOp(NpuOp):
+    name = "npu.compute"
+    INSTRUCTION: ClassVar[type[Instruction]] = Compute
+    c = prop_def(RegionAttr)
+    a = prop_def(RegionAttr)
+    b = prop_def(RegionAttr)
+    accumulate = prop_def(IntegerAttr)
+    assembly_format = "attr-dict"
+
+    def verify_instruction(self, instruction, config) -> None:
+        a, b, c = instruction.a, instruction.b, instruction.c
+        if a.memory != "sp" or b.memory != "sp" or c.memory != "acc":
+            raise VerifyException("a and b are scratchpad regions, c an "
+                                  "accumulator region")
+        if a.cols != b.rows or (c.rows, c.cols) != (a.rows, b.cols):
+            raise VerifyException(f"shapes do not chain: c {c.rows}x{c.cols} = "
+                                  f"a {a.rows}x{a.cols} · b {b.rows}x{b.cols}")
+        m, k, n = instruction.mkn
+        spatial = {"os": (m, n), "ws": (k, n), "is": (k, m)}[config.dataflow]
+        if spatial[0] > config.rows or spatial[1] > config.cols:
+            raise VerifyException(
+                f"under {config.dataflow} the {m}x{k}x{n} tile maps "
+                f"{spatial[0]}x{spatial[1]} onto the {config.rows}x{config.cols} array")
+
+
+@irdl_op_definition
+class VectorOp(NpuOp):
+    name = "npu.vector"
+    INSTRUCTION: ClassVar[type[Instruction]] = Vector
+    op = prop_def(StringAttr)
+    dst = prop_def(RegionAttr)
+    a = prop_def(RegionAttr)
+    b = opt_prop_def(RegionAttr)
+    imm = prop_def(FloatAttr)
+    assembly_format = "attr-dict"
+
+    def verify_instruction(self, instruction, config) -> None:
+        if instruction.op not in VECTOR_OPS:
+            raise VerifyException(f"op must be one of {', '.join(VECTOR_OPS)}")
+        binary = instruction.op in ("add", "mul", "max")
+        if binary != (instruction.b is not None):
+            raise VerifyException(f"'{instruction.op}' takes "
+                                  f"{'two operands' if binary else 'one operand'}")
+        shapes = {(r.rows, r.cols) for r in (instruction.dst, *instruction.reads())}
+        if len(shapes) != 1:
+            raise VerifyException("the regions differ in shape")
+
+
+@irdl_op_definition
+class FenceOp(NpuOp):
+    name = "npu.fence"
+    INSTRUCTION: ClassVar[type[Instruction]] = Fence
+    assembly_format = "attr-dict"
+
+
+NPU_OPS: dict[type[Instruction], type[NpuOp]] = {
+    op.INSTRUCTION: op for op in (ConfigOp, MvinOp, MvoutOp, PreloadOp, ComputeOp, VectorOp,
+                                  FenceOp)}
+Npu = Dialect("npu", list(NPU_OPS.values()), [RegionAttr])
