@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 BENCH_STAMP := $(VENV)/.installed-bench
 BENCH_ARGS ?=
 
-.PHONY: demo test pytest lit install bench bench-tuning clean
+.PHONY: demo test pytest lit install bench bench-tuning bench-npu scalesim clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,26 @@ bench: $(BENCH_STAMP)
 # smoke run. Writes bench/results/tuning-<machine>-<date>.json and .md.
 bench-tuning: $(BENCH_STAMP)
 	$(RUN) $(BIN)/python -m bench.tuning $(BENCH_ARGS)
+
+# SCALE-Sim (PyPI `scalesim` 3.0.0) needs numpy < 2.4 (through numba), so it gets its own
+# virtual environment; bench/scalesim_runner.py runs in it, called from bench/npu.py.
+SCALESIM_VENV := .venv-scalesim
+SCALESIM_STAMP := $(SCALESIM_VENV)/.installed
+SCALESIM_PACKAGES := 'scalesim==3.0.0' 'numpy<2.4'
+
+$(SCALESIM_STAMP):
+	$(PYTHON) -m venv $(SCALESIM_VENV)
+	$(SCALESIM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCALESIM_VENV)/bin/python -m pip install --quiet $(SCALESIM_PACKAGES)
+	touch $(SCALESIM_STAMP)
+
+scalesim: $(SCALESIM_STAMP)
+
+# Tessera's NPU simulator beside SCALE-Sim on GEMM and conv layers: cycles and simulation
+# time; `make bench-npu BENCH_ARGS=--quick` for the small layers only.
+# Writes bench/results/npu-<machine>-<date>.json and .md.
+bench-npu: $(BENCH_STAMP) $(SCALESIM_STAMP)
+	$(RUN) $(BIN)/python -m bench.npu --scalesim-python $(SCALESIM_VENV)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -116,6 +116,7 @@ class Program:
     bindings: dict[str, int] = field(default_factory=dict)
     schedules: object = None  # for the C target: see compiler.pipelines.c_pipeline
     tuning_db: object = None  # for the C target: a path, "none", or None (the default)
+    target_options: dict = field(default_factory=dict)  # for the backend (npu: config, mode)
     _syntax: S.Program | None = None
     _compiled: dict[tuple, Callable] = field(default_factory=dict)
 
@@ -224,6 +225,7 @@ class Program:
             options = {key: value for key, value in (("schedules", self.schedules),
                                                      ("tuning_db", self.tuning_db))
                        if value is not None}
+            options.update(self.target_options)
             self._compiled[key] = backend(self.target, **options).load(
                 self.graph(fn.name, bindings))[
                 fn.name
@@ -255,18 +257,28 @@ def compile(
     bindings: dict[str, int] | None = None,
     schedules=None,
     tuning_db=None,
+    **target_options,
 ) -> Program:
-    """Parse a `.tsr` program (a path or the text) for `target` ("c", "interp", "loops").
+    """Parse a `.tsr` program (a path or the text) for `target` ("c", "npu", "interp",
+    "loops").
 
     `schedules` (C target): None or "default" for the default schedules, "naive" for plain
     loops, or {op name: Schedule} for hand-written ones (see `compiler/schedule.py`).
     `tuning_db` (C target): the tuning database whose best schedules replace the default
     ones (a path; None: the default database when it exists; "none": no lookup).
+    `target_options` go to the target's backend: for "npu", `config` (an `NpuConfig` or its
+    CLI form, "tpu-128,dataflow=ws"), `mode` ("overlapped" or "scalesim") and
+    `double_buffer`.
     """
     from tessera.targets import backend
 
     if (schedules is not None or tuning_db is not None) and target != "c":
         raise TesseraError(f"schedules apply to the C target, not '{target}'")
-    backend(target)  # an unknown target is an error now, not at the first call
+    try:  # an unknown target or option is an error now, not at the first call
+        backend(target, **target_options)
+    except TypeError:
+        raise TesseraError(f"target '{target}' takes no option(s) "
+                           f"{', '.join(sorted(target_options))}") from None
     text, filename = read_source(path_or_source)
-    return Program(text, filename, target, dict(bindings or {}), schedules, tuning_db)
+    return Program(text, filename, target, dict(bindings or {}), schedules, tuning_db,
+                   target_options)

@@ -26,6 +26,7 @@ PASSES: dict[str, str] = {
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
     "schedule": "tessera.lowering.schedule:SchedulePass",
     "transform-interpreter": "tessera.lowering.transform_interpreter:TransformInterpreterPass",
+    "linalg-to-npu": "tessera.lowering.linalg_to_npu:LinalgToNpuPass",
     # Named pipelines (compiler/pipelines.py) are passes too.
     "lower-to-linalg": "tessera.compiler.pipelines:LowerToLinalg",
     "lower-to-buffers": "tessera.compiler.pipelines:LowerToBuffers",
@@ -36,6 +37,7 @@ PASSES: dict[str, str] = {
 TARGETS: dict[str, str] = {
     "c": "tessera.targets.c.emitter:CTarget",
     "transform": "tessera.targets.schedule_script:ScheduleScriptTarget",
+    "npu-asm": "tessera.targets.npu.backend:NpuAsmTarget",
 }
 
 

@@ -298,7 +298,7 @@ from xdsl.dialects.builtin import (  # noqa: E402 - the IR half of the module
     f64,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, SSAValue  # noqa: E402
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue  # noqa: E402
 from xdsl.irdl import (  # noqa: E402
     IRDLOperation,
     ParsePropInAttrDict,

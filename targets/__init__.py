@@ -28,6 +28,7 @@ BACKENDS: dict[str, str] = {
     "interp": "tessera.targets.interp:ReferenceBackend",
     "loops": "tessera.targets.interp:LoopsBackend",
     "c": "tessera.targets.c.backend:CBackend",
+    "npu": "tessera.targets.npu.backend:NpuBackend",
 }
 
 

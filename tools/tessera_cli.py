@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="a .tsr program")
     run.add_argument("--entry", help="the function to run (default: the one named like the "
                      "file, else the last)")
-    run.add_argument("--target", default="c", help="c, loops or interp (default: c)")
+    run.add_argument("--target", default="c", help="c, npu, loops or interp (default: c)")
     run.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
                      help="bind a symbolic dimension (repeatable)")
     run.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--save", metavar="FILE.npz", help="write the inputs and results")
     run.add_argument("--repeat", type=int, default=None,
                      help="timed calls (default: as many as fit in about a second, 3..1000)")
+    run.add_argument("--npu-config", metavar="CONFIG",
+                     help="the NPU (--target npu): a preset (gemmini, tpu-128, tpu-256), "
+                     "field=value items (gemmini,rows=32,dataflow=ws), or a .toml/.json file")
+    run.add_argument("--npu-mode", default="overlapped", choices=["overlapped", "scalesim"],
+                     help="the simulator's timing mode (--target npu)")
     run.add_argument("--tuning-db", metavar="PATH",
                      help="apply the best schedules of this tuning database (default: the "
                      "default database when it exists; 'none' for no lookup)")
@@ -72,10 +77,15 @@ def _positive(text: str) -> int:
 def run_command(args: argparse.Namespace) -> int:
     from tessera.compiler.agreement import compare
     from tessera.compiler.api import Program, default_entry, read_source
+    from tessera.compiler.diagnostics import TesseraError
     from tessera.compiler.frontend import parse_bindings
     from tessera.targets import backend
 
     options = {"tuning_db": args.tuning_db} if args.tuning_db and args.target == "c" else {}
+    if args.target == "npu":
+        options = {"config": args.npu_config or "gemmini", "mode": args.npu_mode}
+    elif args.npu_config:
+        raise TesseraError("--npu-config applies to --target npu")
     target = backend(args.target, **options)
     text, filename = read_source(args.file)
     program = Program(text, filename, args.target, parse_bindings(args.bind))
@@ -99,7 +109,9 @@ def run_command(args: argparse.Namespace) -> int:
         agreement = compare(r, e)
         ok &= agreement.ok
         print(f"  result {i}: {dtype_name(e.dtype)}{list(e.shape)}  {agreement}")
-    if args.target != "interp":
+    if args.target == "npu":
+        print("\n".join("  " + line for line in compiled.report.format().splitlines()))
+    elif args.target != "interp":
         median, count = time_calls(compiled, inputs, args.repeat)
         print(f"  time per call: {median * 1e3:.3f} ms (median of {count})")
     if args.save:

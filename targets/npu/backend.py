@@ -1,0 +1,121 @@
+"""The `npu` backend and the `npu-asm` target: from npu ops to programs, run on the simulator.
+
+`programs(module)` reads each function of a module lowered by `linalg-to-npu` into a
+`Program`: its memref parameters become `in` buffers (`out` for `{tessera.out}`), its
+`memref.alloc`s `temp` buffers, its npu ops the instructions. Anything else left in a
+function (an op the NPU lowering does not handle yet) is a located error.
+
+`tessera run FILE --target npu [--npu-config gemmini,dataflow=ws]` and
+`tessera.compile(..., target="npu")` go through `NpuBackend`, which also keeps the cycle
+report of the last call (`call.report`).
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
+from xdsl.ir import SSAValue
+from xdsl.utils.target import Target
+
+from tessera.compiler.diagnostics import TesseraError
+from tessera.dialects.npu import CONFIG_ATTR, NpuOp
+from tessera.targets import Compiled
+from tessera.targets.npu.config import NpuConfig
+from tessera.targets.npu.program import Buffer, Program
+
+_DTYPES = {"f32": "f32", "i8": "i8", "i32": "i32"}
+_IGNORED = (func.ReturnOp, memref.DeallocOp, arith.ConstantOp)
+
+
+def programs(module: ModuleOp) -> dict[str, Program]:
+    attr = module.attributes.get(CONFIG_ATTR)
+    config = NpuConfig.parse(attr.data) if isinstance(attr, StringAttr) else NpuConfig()
+    return {f.sym_name.data: _program(f, config) for f in module.ops
+            if isinstance(f, func.FuncOp) and not f.is_declaration}
+
+
+def _buffer(name: str, value: SSAValue, role: str, at) -> Buffer:
+    t = value.type
+    element = str(t.get_element_type()) if isinstance(t, MemRefType) else ""
+    if element not in _DTYPES:
+        raise TesseraError.at_op(at, f"npu target: '{name}' is {t}; the NPU holds f32, i8 "
+                                     f"and i32 buffers")
+    return Buffer(name, _DTYPES[element], tuple(t.get_shape()), role)
+
+
+def _program(function: func.FuncOp, config: NpuConfig) -> Program:
+    names: dict[SSAValue, str] = {}
+    buffers: list[Buffer] = []
+    arg_attrs = function.arg_attrs.data if function.arg_attrs else [None] * len(
+        function.args)
+    for i, (arg, attrs) in enumerate(zip(function.args, arg_attrs)):
+        name = arg.name_hint or f"arg{i}"
+        role = "out" if attrs is not None and "tessera.out" in attrs.data else "in"
+        names[arg] = name
+        buffers.append(_buffer(name, arg, role, function))
+    instructions = []
+    for op in function.body.walk():
+        if op is function or isinstance(op, _IGNORED):
+            continue
+        if isinstance(op, memref.AllocOp):
+            name = op.memref.name_hint or f"t{len(buffers)}"
+            while name in {b.name for b in buffers}:
+                name += "_"
+            names[op.memref] = name
+            buffers.append(_buffer(name, op.memref, "temp", op))
+        elif isinstance(op, NpuOp):
+            instructions.append(op.to_instruction(lambda value: names[value]))
+        else:
+            raise TesseraError.at_op(op, f"npu target: '{op.name}' does not run on the NPU "
+                                         f"yet (the NPU lowering handles matmuls)")
+    return Program(function.sym_name.data, config, buffers, instructions)
+
+
+class NpuAsmTarget(Target):
+    """`tessera-opt -t npu-asm`: each function of an npu-lowered module as assembly."""
+
+    name = "npu-asm"
+
+    def emit(self, ctx, module: ModuleOp, output) -> None:
+        from tessera.targets.npu import asm
+
+        output.write("\n".join(asm.format(p) for p in programs(module).values()))
+
+
+class NpuBackend:
+    """Lower a graph module to npu programs; each call simulates one."""
+
+    name = "npu"
+
+    def __init__(self, config: str | NpuConfig = "gemmini", mode: str = "overlapped",
+                 double_buffer: bool = False):
+        self.config = config if isinstance(config, NpuConfig) else NpuConfig.parse(config)
+        self.mode, self.double_buffer = mode, double_buffer
+
+    def pipeline(self) -> str:
+        text = ",".join(f"{k}={v}" for k, v in self.config.to_json().items())
+        return (f'lower-to-buffers,linalg-to-npu{{config="{text}" '
+                f'double_buffer={str(self.double_buffer).lower()}}}')
+
+    def load(self, module: ModuleOp) -> dict[str, Compiled]:
+        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.registry import make_context
+        from tessera.targets.npu.simulator import simulate
+
+        run_pipeline(self.pipeline(), make_context(), module)
+
+        def entry(program: Program) -> Compiled:
+            def call(*args):
+                if len(args) != len(program.inputs):
+                    raise TesseraError(f"@{program.name} takes {len(program.inputs)} "
+                                       f"argument(s), got {len(args)}")
+                inputs = {b.name: a for b, a in zip(program.inputs, args)}
+                result = simulate(program, inputs, mode=self.mode)
+                call.report = result.report
+                return [result.outputs[b.name] for b in program.outputs]
+
+            call.program = program
+            call.report = None
+            return call
+
+        return {name: entry(p) for name, p in programs(module).items()}

@@ -1,0 +1,98 @@
+"""Programs on the NPU end to end: lowered by linalg-to-npu, run on the simulator."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tessera
+from tessera.compiler.diagnostics import TesseraError
+from tessera.targets.npu.config import NpuConfig
+
+ROOT = Path(__file__).resolve().parents[3]
+MATMUL = """\
+dim M = 40
+dim K = 36
+dim N = 20
+
+def matmul(a: f32[M, K], b: f32[K, N]) -> f32[M, N] {
+  return a @ b
+}
+"""
+CHAIN = """\
+def chain(x: f32[24, 16], w1: f32[16, 32], w2: f32[32, 8]) -> f32[24, 8] {
+  return (x @ w1) @ w2
+}
+"""
+
+
+def last_report(program, name, *args):
+    function = program.function(name)
+    arrays, bindings = function.prepare(*args)
+    return program.compiled(function.syntax, bindings).report
+
+
+def inputs(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+@pytest.mark.parametrize("config", ["gemmini", "gemmini,rows=8,cols=4,dataflow=ws",
+                                    "gemmini,rows=4,cols=8,dataflow=is",
+                                    "tpu-128,dataflow=ws"])
+@pytest.mark.parametrize("double_buffer", [False, True])
+def test_matmul_agrees_on_every_dataflow(config, double_buffer):
+    a, b = inputs((40, 36), (36, 20))
+    program = tessera.compile(MATMUL, target="npu", config=config,
+                              double_buffer=double_buffer)
+    np.testing.assert_allclose(program.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    report = last_report(program, "matmul", a, b)
+    assert report.macs == 40 * 36 * 20 and report.total_cycles > 0
+
+
+def test_a_chain_of_matmuls_goes_through_a_temporary():
+    x, w1, w2 = inputs((24, 16), (16, 32), (32, 8))
+    overlapped = tessera.compile(CHAIN, target="npu", config="gemmini,rows=8,cols=8")
+    serial = tessera.compile(CHAIN, target="npu", config="gemmini,rows=8,cols=8",
+                             mode="scalesim")
+    for program in (overlapped, serial):
+        np.testing.assert_allclose(program.chain(x, w1, w2), (x @ w1) @ w2, rtol=1e-4,
+                                   atol=1e-4)
+    cycles = [last_report(p, "chain", x, w1, w2).total_cycles for p in (overlapped, serial)]
+    assert cycles[0] <= cycles[1]
+
+
+def test_ops_the_npu_lowering_does_not_handle_are_located_errors():
+    program = tessera.compile("def f(x: f32[4, 4]) -> f32[4, 4] {\n  return relu(x)\n}\n",
+                              target="npu")
+    with pytest.raises(TesseraError, match=r"<source>:2:\d+: error: npu target: "
+                                           r"'linalg.generic' does not run on the NPU yet"):
+        program.f(np.zeros((4, 4), np.float32))
+    with pytest.raises(TesseraError, match="takes no option"):
+        tessera.compile(MATMUL, target="c", config="gemmini")
+    with pytest.raises(TesseraError, match="npu config: dataflow must be"):
+        tessera.compile(MATMUL, target="npu", config="dataflow=xs")
+
+
+def test_tessera_run_prints_agreement_and_the_cycle_report(tmp_path):
+    source = tmp_path / "matmul.tsr"
+    source.write_text(MATMUL)
+    tool = Path(sys.executable).parent / "tessera"
+    done = subprocess.run([str(tool), "run", str(source), "--target", "npu", "--npu-config",
+                           "gemmini,dataflow=ws"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "agrees" in done.stdout
+    assert "npu simulation of 'matmul' (overlapped): 16x16 array, ws, f32" in done.stdout
+    assert "total cycles" in done.stdout and "utilization" in done.stdout
+    bad = subprocess.run([str(tool), "run", str(source), "--npu-config", "gemmini"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 1 and "--npu-config applies to --target npu" in bad.stderr
+
+
+def test_the_config_reaches_the_module_and_the_verifiers():
+    module = tessera.compile(MATMUL).lower(
+        "matmul", 'lower-to-buffers,linalg-to-npu{config="tpu-256,dataflow=is"}')
+    assert NpuConfig.parse(module.attributes["npu.config"].data) == NpuConfig.parse(
+        "tpu-256,dataflow=is")
