@@ -16,7 +16,7 @@ what an instruction *does* is its `run` method here, on a `Machine` holding the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -122,22 +122,25 @@ class Config(Instruction):
 
 @dataclass(frozen=True)
 class Mvin(Instruction):
-    """dst[r, c] = dram[offset + r·stride + c]: a 2-D strided move into sp or acc."""
+    """dst[r, c] = dram[offset + r·stride + c·cstride]: a 2-D strided move into sp or acc.
+    A column stride of 0 broadcasts a value along the row (a bias), of 2 takes every other
+    element (a pooling window), and rows of an im2col matrix are rows of the image."""
 
     dst: Region
     dram: str
     offset: int
     stride: int
+    cstride: int = 1
     mnemonic: ClassVar[str] = "mvin"
     queue: ClassVar[str] = "load"
-    template: ClassVar[str] = "{dst}, {dram}[{offset}], stride={stride}"
+    template: ClassVar[str] = "{dst}, {dram}[{offset}], stride={stride}, cstride={cstride}"
 
     def writes(self) -> tuple[Region, ...]:
         return (self.dst,)
 
     def run(self, machine: Machine) -> None:
         source = _strided(machine.dram[self.dram], self.offset, self.stride, self.dst.rows,
-                          self.dst.cols)
+                          self.dst.cols, self.cstride)
         target = self.dst.view(machine)
         target[...] = source.astype(target.dtype)
 
@@ -269,16 +272,24 @@ INSTRUCTIONS: dict[str, type[Instruction]] = {
     cls.mnemonic: cls for cls in (Config, Mvin, Mvout, Preload, Compute, Vector, Fence)}
 
 
+def move_end(offset: int, stride: int, rows: int, cols: int, cstride: int = 1) -> int:
+    """One past the last DRAM element a rows × cols move touches (strides not negative)."""
+    if not rows or not cols:
+        return offset
+    return offset + (rows - 1) * stride + (cols - 1) * cstride + 1
+
+
 def _strided(buffer: np.ndarray, offset: int, stride: int, rows: int,
-             cols: int) -> np.ndarray:
-    """The rows × cols view of a flat buffer at `offset` with row stride `stride`."""
-    last = offset + (rows - 1) * stride + cols if rows else offset
-    if offset < 0 or last > buffer.size or (rows > 1 and stride < 0):
-        raise IndexError(f"a {rows}x{cols} move at offset {offset}, stride {stride} leaves "
-                         f"a buffer of {buffer.size} elements")
+             cols: int, cstride: int = 1) -> np.ndarray:
+    """The rows × cols view of a flat buffer at `offset` with row stride `stride` and
+    column stride `cstride`."""
+    last = move_end(offset, stride, rows, cols, cstride)
+    if offset < 0 or last > buffer.size or stride < 0 or cstride < 0:
+        raise IndexError(f"a {rows}x{cols} move at offset {offset}, stride {stride}, "
+                         f"cstride {cstride} leaves a buffer of {buffer.size} elements")
     return np.lib.stride_tricks.as_strided(
         buffer[offset:], shape=(rows, cols),
-        strides=(stride * buffer.itemsize, buffer.itemsize))
+        strides=(stride * buffer.itemsize, cstride * buffer.itemsize))
 
 
 # -- the `npu` dialect: the instructions as IR ----------------------------------------------
@@ -354,6 +365,7 @@ class NpuOp(IRDLOperation):
     """An instruction as an op: `INSTRUCTION` is its class in the instruction set."""
 
     INSTRUCTION: ClassVar[type[Instruction]]
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()  # properties printed only when not the default
     irdl_options = (ParsePropInAttrDict(),)
 
     def to_instruction(self, buffer_name) -> Instruction:
@@ -364,6 +376,8 @@ class NpuOp(IRDLOperation):
                 values["dram"] = buffer_name(self.operands[0])
                 continue
             attr = self.properties.get(f.name)
+            if attr is None and f.default is not MISSING:
+                continue  # an optional property left out: the field's default
             values[f.name] = _from_attr(attr, str(f.type))
         return self.INSTRUCTION(**values)
 
@@ -372,6 +386,8 @@ class NpuOp(IRDLOperation):
         properties = {}
         for f in fields(instruction):  # type: ignore[arg-type]
             value = getattr(instruction, f.name)
+            if f.name in cls.OPTIONAL and value == f.default:
+                continue
             if f.name != "dram" and value is not None:
                 properties[f.name] = _to_attr(value)
         return cls.create(operands=[dram] if dram is not None else [], properties=properties)
@@ -431,8 +447,9 @@ class _DramMove(NpuOp):
     def verify_instruction(self, instruction, config) -> None:
         local = instruction.dst if isinstance(instruction, Mvin) else instruction.src
         size = self.dram.type.element_count()
-        last = instruction.offset + (local.rows - 1) * instruction.stride + local.cols
-        if instruction.offset < 0 or (local.rows and last > size):
+        last = move_end(instruction.offset, instruction.stride, local.rows, local.cols,
+                        getattr(instruction, "cstride", 1))
+        if instruction.offset < 0 or last > size:
             raise VerifyException(f"a {local.rows}x{local.cols} move at offset "
                                   f"{instruction.offset}, stride {instruction.stride} leaves "
                                   f"the {size} elements of {self.dram.type}")
@@ -457,7 +474,9 @@ class ConfigOp(NpuOp):
 class MvinOp(_DramMove):
     name = "npu.mvin"
     INSTRUCTION: ClassVar[type[Instruction]] = Mvin
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("cstride",)
     dst = prop_def(RegionAttr)
+    cstride = opt_prop_def(IntegerAttr)
 
 
 @irdl_op_definition

@@ -67,6 +67,7 @@ from tessera.dialects.npu import (
     Preload,
     Region,
     Vector,
+    move_end,
 )
 from tessera.targets.npu.config import DATAFLOWS
 from tessera.targets.npu.program import NUMPY, Program
@@ -268,8 +269,9 @@ class _Verifier:
             known = ", ".join(self.machine.dram) or "none"
             self.fail(index, instruction, f"no DRAM buffer named '{name}' (buffers: {known})")
         offset, stride = instruction.offset, instruction.stride
-        last = offset + (rows - 1) * stride + cols
-        if offset < 0 or stride < 0 or last > buffer.size:
+        cstride = getattr(instruction, "cstride", 1)
+        last = move_end(offset, stride, rows, cols, cstride)
+        if offset < 0 or stride < 0 or cstride < 0 or last > buffer.size:
             self.fail(index, instruction,
                       f"the {rows}x{cols} move at offset {offset}, stride {stride} reaches "
                       f"element {last} of '{name}', which has {buffer.size} elements")
@@ -452,7 +454,8 @@ def simulate(program: Program, inputs: dict[str, np.ndarray], mode: str = "overl
             nbytes = region.size * buffer.itemsize
             cost = latency + -(-nbytes // bandwidth)
             lo = ins.offset
-            hi = ins.offset + (region.rows - 1) * ins.stride + region.cols
+            hi = move_end(ins.offset, ins.stride, region.rows, region.cols,
+                          getattr(ins, "cstride", 1))
             dram_access = (dram_timelines[ins.dram], lo, hi, isinstance(ins, Mvout))
             if isinstance(ins, Mvin):
                 dram_reads += nbytes

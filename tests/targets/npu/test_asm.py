@@ -16,8 +16,8 @@ PROGRAM = """\
 .buffer b i8[48,32] in
 .buffer c i8[64,32] out
 config dataflow=ws
-mvin sp[0:16x48], a[0], stride=48
-mvin sp[768:48x16], b[16], stride=32
+mvin sp[0:16x48], a[0], stride=48, cstride=1
+mvin sp[768:48x16], b[16], stride=32, cstride=1
 preload sp[768:16x16]
 compute acc[0:16x16], sp[0:16x16], sp[768:16x16], overwrite
 compute acc[0:16x16], sp[16:16x16], sp[1024:16x16], accumulate

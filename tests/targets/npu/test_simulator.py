@@ -206,7 +206,7 @@ A8 = np.ones((8, 8), np.float32)
     ("is", [Preload(sp(0, 4, 2)), Compute(acc(0, 6, 4), sp(0, 6, 2), sp(64, 2, 4))],
      r"instruction 1 .*: under is the array holds k x m = 2x6"),
     ("os", [Mvin(sp(65534, 2, 2), "a", 0, 8)],
-     r"instruction 0 'mvin sp\[65534:2x2\], a\[0\], stride=8': the destination "
+     r"instruction 0 'mvin sp\[65534:2x2\], a\[0\], stride=8, cstride=1': the destination "
      r"sp\[65534:2x2\] ends at element 65538, past the end of sp \(65536 elements\)"),
     ("os", [Mvout(acc(16380, 2, 4), "c", 0, 8)], r"past the end of acc \(16384 elements\)"),
     ("os", [Mvin(sp(0), "nope", 0, 4)], r"no DRAM buffer named 'nope' \(buffers: a, b, c\)"),
