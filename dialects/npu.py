@@ -23,7 +23,8 @@ import numpy as np
 
 MEMORIES = ("sp", "acc")
 ACTIVATIONS = ("none", "relu")
-VECTOR_OPS = ("add", "mul", "max", "relu", "copy", "scale")
+VECTOR_OPS = ("add", "sub", "mul", "div", "max", "min", "relu", "exp", "copy", "scale")
+UNARY_VECTOR_OPS = ("relu", "exp", "copy", "scale")
 
 
 class Machine(Protocol):
@@ -247,11 +248,14 @@ class Vector(Instruction):
     def run(self, machine: Machine) -> None:
         a = self.a.view(machine)
         b = self.b.view(machine) if self.b is not None else None
-        result = {
-            "add": lambda: a + b, "mul": lambda: a * b, "max": lambda: np.maximum(a, b),
-            "relu": lambda: np.maximum(a, 0), "copy": lambda: a,
-            "scale": lambda: a * np.asarray(self.imm, dtype=a.dtype),
-        }[self.op]()
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            result = {
+                "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+                "div": lambda: a / b, "max": lambda: np.maximum(a, b),
+                "min": lambda: np.minimum(a, b), "relu": lambda: np.maximum(a, 0),
+                "exp": lambda: np.exp(a), "copy": lambda: a,
+                "scale": lambda: a * np.asarray(self.imm, dtype=a.dtype),
+            }[self.op]()
         target = self.dst.view(machine)
         target[...] = result.astype(target.dtype)
 
@@ -547,7 +551,7 @@ class VectorOp(NpuOp):
     def verify_instruction(self, instruction, config) -> None:
         if instruction.op not in VECTOR_OPS:
             raise VerifyException(f"op must be one of {', '.join(VECTOR_OPS)}")
-        binary = instruction.op in ("add", "mul", "max")
+        binary = instruction.op not in UNARY_VECTOR_OPS
         if binary != (instruction.b is not None):
             raise VerifyException(f"'{instruction.op}' takes "
                                   f"{'two operands' if binary else 'one operand'}")

@@ -1,18 +1,27 @@
-"""`linalg-to-npu`: linalg matmuls on memrefs → npu instructions for the systolic array.
+"""`linalg-to-npu`: linalg ops on memrefs → npu instructions for the systolic array and
+its vector unit.
 
     tessera-opt prog.tsr -p 'lower-to-buffers,linalg-to-npu{config="gemmini,dataflow=ws"}'
 
-Each `linalg.matmul` becomes the instruction stream `targets/npu/kernels.gemm` generates
-for the configured array and dataflow: operand tiles moved into the scratchpad, the
-stationary tile preloaded (weight- and input-stationary), one `compute` per fold with the
-temporal dimension as long as the memories allow, results moved out of the accumulators.
+- `linalg.matmul` becomes the instruction stream `targets/npu/kernels.gemm` generates for
+  the configured array and dataflow: operand tiles moved into the scratchpad, the
+  stationary tile preloaded (weight- and input-stationary), one `compute` per fold with the
+  temporal dimension as long as the memories allow, results moved out of the accumulators.
+- `linalg.conv_2d_nchw_fchw` is the same GEMM per image through im2col: out[f, p] =
+  w[f, k] · im2col(x)[k, p] with k = (c, kh, kw) and p = (oh, ow); the weights are already
+  that matrix in DRAM, and each im2col tile is gathered straight from the image by strided
+  moves (`targets/npu/moves.py`), so no im2col buffer exists. Strides and dilations are
+  the moves' strides.
+- Every other op the vector unit can run (elementwise generics, padding copies, pooling
+  and other window reductions, flatten, transpose, broadcast, reduce) goes through
+  `npu_vector.py`; fills become broadcasts of a one-element constant buffer.
+- The zero `linalg.fill` that initializes a matmul's or convolution's output is absorbed:
+  the first compute of each output tile overwrites its accumulators.
+
 `double_buffer=true` alternates two halves of each memory so the moves of the next tile
 overlap the current compute. The module records the configuration (`npu.config`), which
-the op verifiers and the simulator read.
-
-The zero `linalg.fill` that initializes a matmul's output is absorbed: the first compute of
-each output tile overwrites its accumulators. A matmul accumulating into anything else, and
-every other op, is left for a later lowering (the NPU backend reports what remains).
+the op verifiers and the simulator read. An op none of this handles is left in place for
+the NPU backend to report.
 """
 
 from __future__ import annotations
@@ -20,20 +29,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import (
-    FloatAttr,
-    IntegerAttr,
-    MemRefType,
-    ModuleOp,
-    StringAttr,
-)
+import numpy as np
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import FloatAttr, MemRefType, ModuleOp, StringAttr, f32, f64
 from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from tessera.compiler.diagnostics import TesseraError
-from tessera.dialects.npu import CONFIG_ATTR, NPU_OPS
+from tessera.dialects.npu import CONFIG_ATTR, NPU_OPS, Instruction
+from tessera.lowering.schedule import schedulable, to_generic
+from tessera.lowering.npu_vector import CONST_ATTR, Unsupported, VectorLowering, constant_value
+from tessera.targets.npu.moves import gather
 
 
 @dataclass(frozen=True)
@@ -48,65 +56,172 @@ class LinalgToNpuPass(ModulePass):
 
         config = NpuConfig.parse(self.config)
         op.attributes[CONFIG_ATTR] = StringAttr(_config_text(config))
-        for matmul in [o for o in op.walk() if isinstance(o, linalg.MatmulOp)]:
-            lower_matmul(matmul, config, self.double_buffer)
+        for function in [f for f in op.ops if isinstance(f, func.FuncOp)]:
+            _Lowering(config, self.double_buffer, function).run()
 
 
 def _config_text(config) -> str:
     return ",".join(f"{k}={v}" for k, v in config.to_json().items())
 
 
-def lower_matmul(matmul: linalg.MatmulOp, config, double_buffer: bool) -> None:
-    from tessera.targets.npu.kernels import gemm
+class _Lowering:
+    """One function's linalg ops, in order, replaced by npu instructions."""
 
-    a, b = matmul.inputs
-    (c,) = matmul.outputs
-    types = [v.type for v in (a, b, c)]
-    if not all(isinstance(t, MemRefType) for t in types):
-        raise TesseraError.at_op(matmul, "linalg-to-npu: the matmul works on tensors; run "
-                                         "bufferize first")
-    elements = {t.get_element_type().__str__() for t in types}
-    expected = {"f32"} if config.dtype == "f32" else None
-    if expected is None or elements != expected:
-        raise TesseraError.at_op(
-            matmul, f"linalg-to-npu: a {'/'.join(sorted(elements))} matmul on an array that "
-                    f"multiplies {config.dtype} (f32 matmuls run on an f32 array)")
-    fill = _zero_fill(matmul, c)
-    if fill is None:
-        raise TesseraError.at_op(matmul, "linalg-to-npu: the matmul accumulates into a "
-                                         "buffer not zeroed just before; only C = A·B maps "
-                                         "onto the array yet")
-    (m, k), (_, n) = types[0].get_shape(), types[1].get_shape()
-    buffers = {"a": a, "b": b, "c": c}
-    ops: list[Operation] = []
-    for instruction in gemm(config, m, k, n, double_buffer=double_buffer):
-        dram = getattr(instruction, "dram", None)
-        op = NPU_OPS[type(instruction)].of(instruction, buffers[dram] if dram else None)
-        op.location = matmul.location
-        ops.append(op)
-    block = matmul.parent_block()
-    assert block is not None
-    block.insert_ops_before(ops, matmul)
-    matmul.detach()
-    matmul.erase()
-    # Nothing runs between the fill and the matmul, and the matmul's stream writes every
-    # element of C before anything reads it: the zeros are never seen.
-    fill.detach()
-    fill.erase()
+    def __init__(self, config, double_buffer: bool, function: func.FuncOp):
+        self.config, self.double_buffer, self.function = config, double_buffer, function
+        self.values: dict[str, SSAValue] = {}  # DRAM names of the instructions -> buffers
+        self.constants: dict[float, SSAValue] = {}
+        self.vector = VectorLowering(config, self.constant, self.name)
+
+    def name(self, value: SSAValue) -> str:
+        for key, known in self.values.items():
+            if known is value:
+                return key
+        key = f"v{len(self.values)}"
+        self.values[key] = value
+        return key
+
+    def constant(self, value: float) -> SSAValue:
+        """A one-element buffer holding `value`, allocated at the function's entry."""
+        if value not in self.constants:
+            alloc = memref.AllocOp.get(self.config_element_type(), shape=[1])
+            alloc.attributes[CONST_ATTR] = FloatAttr(value, f64)
+            block = self.function.body.block
+            block.insert_op_before(alloc, block.first_op)
+            self.constants[value] = alloc.memref
+        return self.constants[value]
+
+    def config_element_type(self):
+        return f32
+
+    def run(self) -> None:
+        ops = [o for o in self.function.body.walk() if isinstance(o, LinalgStructuredOperation)]
+        absorbed: set[Operation] = set()
+        for op in ops:
+            if op in absorbed:
+                continue
+            if isinstance(op, (linalg.MatmulOp, linalg.Conv2DNchwFchwOp)):
+                fill = _zero_fill(op, op.outputs[0])
+                if fill is None:
+                    raise TesseraError.at_op(op, "linalg-to-npu: the op accumulates into a "
+                                                 "buffer not zeroed just before; only C = A·B "
+                                                 "maps onto the array yet")
+                instructions = (self.matmul(op) if isinstance(op, linalg.MatmulOp)
+                                else self.conv(op))
+                self.replace(op, instructions)
+                # Nothing runs between the fill and the op, and the op's stream writes every
+                # element before anything reads it: the zeros are never seen.
+                fill.detach()
+                fill.erase()
+                absorbed.add(fill)
+            elif isinstance(op, linalg.FillOp):
+                if self._feeds_array(op):
+                    continue  # absorbed when its matmul or convolution is lowered
+                try:
+                    self.replace(op, self.vector.fill(op))
+                except Unsupported:
+                    continue  # left for the backend to report
+            else:  # on the vector unit, as a generic (transpose, reduce, broadcast, pool)
+                generic = op if isinstance(op, linalg.GenericOp) else (
+                    to_generic(op) if schedulable(op) else None)
+                try:
+                    if generic is not None:
+                        self.replace(generic, self.vector.generic(generic))
+                except Unsupported:
+                    continue  # left for the backend to report
+
+    def _feeds_array(self, fill: linalg.FillOp) -> bool:
+        following = fill.next_op
+        while isinstance(following, (memref.AllocOp, arith.ConstantOp)):
+            following = following.next_op
+        return (isinstance(following, (linalg.MatmulOp, linalg.Conv2DNchwFchwOp))
+                and following.outputs[0] == fill.outputs[0])
+
+    def replace(self, op: Operation, instructions: list[Instruction]) -> None:
+        new = []
+        for instruction in instructions:
+            dram = getattr(instruction, "dram", None)
+            npu_op = NPU_OPS[type(instruction)].of(
+                instruction, self.values[dram] if dram is not None else None)
+            npu_op.location = op.location
+            new.append(npu_op)
+        block = op.parent_block()
+        assert block is not None
+        block.insert_ops_before(new, op)
+        op.detach()
+        op.erase()
+
+    # -- the systolic array -------------------------------------------------------------------
+
+    def _check_types(self, op: Operation) -> None:
+        elements = {str(v.type.get_element_type()) for v in op.operands
+                    if isinstance(v.type, MemRefType)}
+        if not all(isinstance(v.type, MemRefType) for v in op.operands):
+            raise TesseraError.at_op(op, f"linalg-to-npu: '{op.name}' works on tensors; run "
+                                         f"bufferize first")
+        if self.config.dtype != "f32" or elements != {"f32"}:
+            raise TesseraError.at_op(
+                op, f"linalg-to-npu: a {'/'.join(sorted(elements))} {op.name.split('.')[-1]} "
+                    f"on an array that multiplies {self.config.dtype} (f32 ops run on an f32 "
+                    f"array)")
+
+    def matmul(self, op: linalg.MatmulOp) -> list[Instruction]:
+        from tessera.targets.npu.kernels import gemm
+
+        self._check_types(op)
+        a, b = op.inputs
+        (c,) = op.outputs
+        (m, k), (_, n) = a.type.get_shape(), b.type.get_shape()
+        return gemm(self.config, m, k, n, self.name(a), self.name(b), self.name(c),
+                    double_buffer=self.double_buffer)
+
+    def conv(self, op: linalg.Conv2DNchwFchwOp) -> list[Instruction]:
+        """Per image: out[f, p] = Σ_k w[f, k] · im2col(x)[k, p], k = (c, kh, kw) and
+        p = (oh, ow); the im2col tiles are gathered straight from the image."""
+        from tessera.targets.npu.kernels import gemm
+
+        self._check_types(op)
+        x, w = op.inputs
+        (out,) = op.outputs
+        batch, channels, height, width = x.type.get_shape()
+        filters, _, kh, kw = w.type.get_shape()
+        _, _, oh, ow = out.type.get_shape()
+        sh, sw = _pair(op, "strides")
+        dh, dw = _pair(op, "dilations")
+        k_total, pixels = channels * kh * kw, oh * ow
+        x_name = self.name(x)
+
+        instructions: list[Instruction] = []
+        for image in range(batch):
+            base = image * channels * height * width
+
+            def load_b(region, k, kt, j, n, base=base):
+                c, r, s = np.unravel_index(np.arange(k, k + kt), (channels, kh, kw))
+                y, xx = np.unravel_index(np.arange(j, j + n), (oh, ow))
+                rows = base + c * height * width + r * dh * width + s * dw
+                cols = y * sh * width + xx * sw
+                return gather(x_name, (rows[:, None] + cols[None, :]).ravel(), region)
+
+            instructions += gemm(self.config, filters, k_total, pixels, self.name(w), x_name,
+                                 self.name(out), c_offset=image * filters * pixels,
+                                 double_buffer=self.double_buffer, load_b=load_b)
+        return instructions
 
 
-def _zero_fill(matmul: linalg.MatmulOp, c: SSAValue) -> linalg.FillOp | None:
-    """The `linalg.fill` of zero into `c` that the matmul follows, if there is one."""
-    op = matmul.prev_op
-    while op is not None and isinstance(op, (memref.AllocOp, arith.ConstantOp)):
-        op = op.prev_op
-    if not isinstance(op, linalg.FillOp) or op.outputs[0] != c:
+def _pair(op: Operation, name: str) -> tuple[int, int]:
+    attr = op.attributes.get(name) or op.properties.get(name)
+    if attr is None:
+        return 1, 1
+    values = [int(v) for v in attr.get_values()]
+    return (values[0], values[1]) if len(values) == 2 else (values[0], values[0])
+
+
+def _zero_fill(op: Operation, c: SSAValue) -> linalg.FillOp | None:
+    """The `linalg.fill` of zero into `c` that the op follows, if there is one."""
+    previous = op.prev_op
+    while previous is not None and isinstance(previous, (memref.AllocOp, arith.ConstantOp)):
+        previous = previous.prev_op
+    if not isinstance(previous, linalg.FillOp) or previous.outputs[0] != c:
         return None
-    value = op.inputs[0]
-    constant = value.owner if isinstance(value.owner, arith.ConstantOp) else None
-    if constant is None:
-        return None
-    attr = constant.value
-    if isinstance(attr, (FloatAttr, IntegerAttr)) and float(attr.value.data) == 0.0:
-        return op
-    return None
+    value = constant_value(previous.inputs[0])
+    return previous if value == 0.0 else None

@@ -84,7 +84,9 @@ def format(program: Program) -> str:  # noqa: A001 - the text form, as str.forma
     config = " ".join(f"{k}={v}" for k, v in program.config.to_json().items())
     lines = [f".program {program.name}", f".config {config}"]
     for b in program.buffers:
-        lines.append(f".buffer {b.name} {b.dtype}[{','.join(map(str, b.shape))}] {b.role}")
+        value = f" {b.value!r}" if b.role == "const" else ""
+        lines.append(f".buffer {b.name} {b.dtype}[{','.join(map(str, b.shape))}] {b.role}"
+                     f"{value}")
     lines.extend(i.asm() for i in program.instructions)
     return "\n".join(lines) + "\n"
 
@@ -122,14 +124,17 @@ def parse(text: str, filename: str = "<asm>") -> Program:
 
 
 def _buffer(text: str) -> Buffer:
-    match = re.fullmatch(r"\s*(\w[\w.]*)\s+(\w+)\[([\d,\s]*)\]\s+(\w+)\s*", text)
-    if not match:
-        raise ValueError("expected `.buffer NAME DTYPE[D0,D1,...] in|out|temp`")
-    name, dtype, dims, role = match.groups()
+    match = re.fullmatch(r"\s*(\w[\w.]*)\s+(\w+)\[([\d,\s]*)\]\s+(\w+)(?:\s+(\S+))?\s*",
+                         text)
+    if not match or (match.group(4) == "const") != (match.group(5) is not None):
+        raise ValueError("expected `.buffer NAME DTYPE[D0,D1,...] in|out|temp` or "
+                         "`... const VALUE`")
+    name, dtype, dims, role, value = match.groups()
     if dtype not in NUMPY or role not in ROLES:
         raise ValueError(f"a buffer is {'/'.join(NUMPY)} and {'/'.join(ROLES)}, got "
                          f"{dtype} {role}")
-    return Buffer(name, dtype, tuple(int(d) for d in dims.split(",") if d.strip()), role)
+    return Buffer(name, dtype, tuple(int(d) for d in dims.split(",") if d.strip()), role,
+                  float(value) if value is not None else 0.0)
 
 
 def _instruction(mnemonic: str, operands: str) -> Instruction:
@@ -161,7 +166,7 @@ def _instruction(mnemonic: str, operands: str) -> Instruction:
 
 def assemble(program: Program) -> bytes:
     header = json.dumps({"program": program.name, "config": program.config.to_json(),
-                         "buffers": [[b.name, b.dtype, list(b.shape), b.role]
+                         "buffers": [[b.name, b.dtype, list(b.shape), b.role, b.value]
                                      for b in program.buffers]}).encode()
     names = {b.name: i for i, b in enumerate(program.buffers)}
     out = [MAGIC, struct.pack("<HI", VERSION, len(header)), header]
@@ -203,7 +208,7 @@ def disassemble(data: bytes) -> Program:
         at = 10
         header = json.loads(data[at:at + length])
         at += length
-        buffers = [Buffer(n, d, tuple(s), r) for n, d, s, r in header["buffers"]]
+        buffers = [Buffer(n, d, tuple(s), r, v) for n, d, s, r, v in header["buffers"]]
         names = [b.name for b in buffers]
         kinds_of = {i: (cls, _field_kinds(cls)) for i, cls in enumerate(INSTRUCTIONS.values())}
         instructions = []

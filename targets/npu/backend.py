@@ -2,8 +2,10 @@
 
 `programs(module)` reads each function of a module lowered by `linalg-to-npu` into a
 `Program`: its memref parameters become `in` buffers (`out` for `{tessera.out}`), its
-`memref.alloc`s `temp` buffers, its npu ops the instructions. Anything else left in a
-function (an op the NPU lowering does not handle yet) is a located error.
+`memref.alloc`s `temp` buffers (`const` ones with `npu.const`), its npu ops the
+instructions; a `func.call` is inlined (the callee's temporaries renamed `callee.name`).
+Anything else left in a function (an op the NPU lowering does not handle yet) is a
+located error.
 
 `tessera run FILE --target npu [--npu-config gemmini,dataflow=ws]` and
 `tessera.compile(..., target="npu")` go through `NpuBackend`, which also keeps the cycle
@@ -12,6 +14,8 @@ report of the last call (`call.report`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
 from xdsl.ir import SSAValue
@@ -19,6 +23,7 @@ from xdsl.utils.target import Target
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.dialects.npu import CONFIG_ATTR, NpuOp
+from tessera.lowering.npu_vector import CONST_ATTR
 from tessera.targets import Compiled
 from tessera.targets.npu.config import NpuConfig
 from tessera.targets.npu.program import Buffer, Program
@@ -30,26 +35,45 @@ _IGNORED = (func.ReturnOp, memref.DeallocOp, arith.ConstantOp)
 def programs(module: ModuleOp) -> dict[str, Program]:
     attr = module.attributes.get(CONFIG_ATTR)
     config = NpuConfig.parse(attr.data) if isinstance(attr, StringAttr) else NpuConfig()
-    return {f.sym_name.data: _program(f, config) for f in module.ops
-            if isinstance(f, func.FuncOp) and not f.is_declaration}
+    functions = {f.sym_name.data: f for f in module.ops
+                 if isinstance(f, func.FuncOp) and not f.is_declaration}
+    done: dict[str, Program] = {}
+
+    def program(name: str, calling: tuple[str, ...] = ()) -> Program:
+        if name in calling:
+            raise TesseraError.at_op(functions[name], f"npu target: @{name} calls itself; "
+                                                      f"NPU programs are inlined")
+        if name not in done:
+            done[name] = _program(functions[name], config,
+                                  lambda callee: program(callee, (*calling, name)))
+        return done[name]
+
+    return {name: program(name) for name in functions}
 
 
-def _buffer(name: str, value: SSAValue, role: str, at) -> Buffer:
+def _buffer(name: str, value: SSAValue, role: str, at, constant: float = 0.0) -> Buffer:
     t = value.type
     element = str(t.get_element_type()) if isinstance(t, MemRefType) else ""
     if element not in _DTYPES:
         raise TesseraError.at_op(at, f"npu target: '{name}' is {t}; the NPU holds f32, i8 "
                                      f"and i32 buffers")
-    return Buffer(name, _DTYPES[element], tuple(t.get_shape()), role)
+    return Buffer(name, _DTYPES[element], tuple(t.get_shape()), role, constant)
 
 
-def _program(function: func.FuncOp, config: NpuConfig) -> Program:
+def _program(function: func.FuncOp, config: NpuConfig, callee) -> Program:
     names: dict[SSAValue, str] = {}
     buffers: list[Buffer] = []
+
+    def unique(name: str) -> str:
+        taken = {b.name for b in buffers}
+        while name in taken:
+            name += "_"
+        return name
+
     arg_attrs = function.arg_attrs.data if function.arg_attrs else [None] * len(
         function.args)
     for i, (arg, attrs) in enumerate(zip(function.args, arg_attrs)):
-        name = arg.name_hint or f"arg{i}"
+        name = unique(arg.name_hint or f"arg{i}")
         role = "out" if attrs is not None and "tessera.out" in attrs.data else "in"
         names[arg] = name
         buffers.append(_buffer(name, arg, role, function))
@@ -58,16 +82,30 @@ def _program(function: func.FuncOp, config: NpuConfig) -> Program:
         if op is function or isinstance(op, _IGNORED):
             continue
         if isinstance(op, memref.AllocOp):
-            name = op.memref.name_hint or f"t{len(buffers)}"
-            while name in {b.name for b in buffers}:
-                name += "_"
+            constant = op.attributes.get(CONST_ATTR)
+            name = unique(op.memref.name_hint or
+                          (f"k{len(buffers)}" if constant is not None else f"t{len(buffers)}"))
             names[op.memref] = name
-            buffers.append(_buffer(name, op.memref, "temp", op))
+            buffers.append(_buffer(name, op.memref, "const" if constant is not None
+                                   else "temp", op,
+                                   float(constant.value.data) if constant is not None else 0.0))
         elif isinstance(op, NpuOp):
             instructions.append(op.to_instruction(lambda value: names[value]))
+        elif isinstance(op, func.CallOp):
+            inlined = callee(op.callee.root_reference.data)
+            renamed = {}
+            params = [b for b in inlined.buffers if b.role in ("in", "out")]
+            for b, value in zip(params, op.arguments):
+                renamed[b.name] = names[value]
+            for b in inlined.buffers:
+                if b.role not in ("in", "out"):
+                    renamed[b.name] = unique(f"{inlined.name}.{b.name}")
+                    buffers.append(replace(b, name=renamed[b.name]))
+            instructions += [replace(i, dram=renamed[i.dram]) if hasattr(i, "dram") else i
+                             for i in inlined.instructions]
         else:
             raise TesseraError.at_op(op, f"npu target: '{op.name}' does not run on the NPU "
-                                         f"yet (the NPU lowering handles matmuls)")
+                                         f"yet")
     return Program(function.sym_name.data, config, buffers, instructions)
 
 

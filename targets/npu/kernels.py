@@ -28,6 +28,7 @@ overwrites, the later ones accumulate).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tessera.compiler.diagnostics import TesseraError
@@ -128,11 +129,15 @@ def _plan(config: NpuConfig, M: int, K: int, N: int, slots: int):
 def gemm(config: NpuConfig, M: int, K: int, N: int, a: str = "a", b: str = "b",
          c: str = "c", a_offset: int = 0, b_offset: int = 0, c_offset: int = 0,
          double_buffer: bool = False, act: str = "none", scale: float | None = None,
-         sp_base: int = 0, acc_base: int = 0) -> list[Instruction]:
+         sp_base: int = 0, acc_base: int = 0,
+         load_b: Callable[[Region, int, int, int, int], list[Instruction]] | None = None,
+         ) -> list[Instruction]:
     """C = act(A·B)·scale for row-major DRAM buffers A (M×K at `a`+`a_offset`), B (K×N) and
     C (M×N, overwritten), under `config.dataflow`. `scale` defaults to `config.scale` for i8
     (the requantization on the way out) and 1 for f32. `sp_base`/`acc_base` leave the local
-    memories below them alone."""
+    memories below them alone. `load_b(region, k, kt, j, n)`, when given, returns the moves
+    that fill `region` with B[k:k+kt, j:j+n] (B need not be a matrix in DRAM: a
+    convolution's im2col view, gathered from the image)."""
     for name, value in (("M", M), ("K", K), ("N", N)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise TesseraError(f"gemm: {name} must be a positive integer, got {value!r}")
@@ -168,8 +173,11 @@ def gemm(config: NpuConfig, M: int, K: int, N: int, a: str = "a", b: str = "b",
         else:
             slot = (current[which] + 1) % slots
             held[which][slot] = key
-            out.append(Mvin(Region("sp", buffers[which][slot], rows, cols), dram, offset,
-                            stride))
+            region = Region("sp", buffers[which][slot], rows, cols)
+            if which == "b" and load_b is not None:
+                out.extend(load_b(region, *key))
+            else:
+                out.append(Mvin(region, dram, offset, stride))
         current[which] = slot
         return Region("sp", buffers[which][slot], rows, cols)
 

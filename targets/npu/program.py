@@ -1,8 +1,9 @@
 """An NPU program: the configuration it was compiled for, its DRAM buffers, its instructions.
 
-Buffers are the function's inputs (`in`), results (`out`) and temporaries (`temp`), each a
-row-major array of `dtype` (`f32`, `i8`, `i32`) that instructions address by name and
-element offset. The instructions are those of `dialects/npu.py`.
+Buffers are the function's inputs (`in`), results (`out`), temporaries (`temp`) and
+constants (`const`: every element `value` when the program starts, a fill value for `mvin`
+to broadcast), each a row-major array of `dtype` (`f32`, `i8`, `i32`) that instructions
+address by name and element offset. The instructions are those of `dialects/npu.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tessera.dialects.npu import Instruction
 from tessera.targets.npu.config import NpuConfig
 
 NUMPY = {"f32": np.dtype(np.float32), "i8": np.dtype(np.int8), "i32": np.dtype(np.int32)}
-ROLES = ("in", "out", "temp")
+ROLES = ("in", "out", "temp", "const")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Buffer:
     dtype: str
     shape: tuple[int, ...]
     role: str = "temp"
+    value: float = 0.0  # of a const buffer
 
     @property
     def size(self) -> int:

@@ -66,6 +66,7 @@ from tessera.dialects.npu import (
     Mvout,
     Preload,
     Region,
+    UNARY_VECTOR_OPS,
     Vector,
     move_end,
 )
@@ -75,7 +76,7 @@ from tessera.targets.npu.program import NUMPY, Program
 MODES = ("overlapped", "scalesim")
 QUEUES = ("load", "execute", "store")
 VECTOR_LATENCY = 4  # cycles of the vector unit's pipeline, paid once per vector instruction
-UNARY = ("relu", "copy", "scale")
+UNARY = UNARY_VECTOR_OPS
 _SP_NUMPY = {"f32": np.dtype(np.float32), "i8": np.dtype(np.int8)}
 _ACC_NUMPY = {"f32": np.dtype(np.float32), "i32": np.dtype(np.int32)}
 
@@ -393,7 +394,8 @@ def _dram_buffers(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, 
     for b in program.buffers:
         dtype = NUMPY[b.dtype]
         if b.role != "in":
-            dram[b.name] = np.zeros(b.size, dtype)
+            dram[b.name] = (np.full(b.size, b.value, dtype) if b.role == "const"
+                            else np.zeros(b.size, dtype))
             continue
         if b.name not in inputs:
             raise TesseraError(f"{where}: no value given for the input '{b.name}'")
