@@ -2,6 +2,7 @@
 
     tessera run examples/lenet5.tsr --target c --seed 0
     tessera run examples/mlp.tsr --bind B=64 --inputs inputs.npz
+    tessera run examples/lenet5.tsr --target npu --npu-config tpu-128,dataflow=is
     tessera tune examples/matmul.tsr --trials 64 --strategy model
 """
 
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "field=value items (gemmini,rows=32,dataflow=ws), or a .toml/.json file")
     run.add_argument("--npu-mode", default="overlapped", choices=["overlapped", "scalesim"],
                      help="the simulator's timing mode (--target npu)")
+    run.add_argument("--npu-trace", metavar="FILE.json",
+                     help="write the simulation as a Chrome trace (open it in Perfetto)")
     run.add_argument("--tuning-db", metavar="PATH",
                      help="apply the best schedules of this tuning database (default: the "
                      "default database when it exists; 'none' for no lookup)")
@@ -83,9 +86,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     options = {"tuning_db": args.tuning_db} if args.tuning_db and args.target == "c" else {}
     if args.target == "npu":
-        options = {"config": args.npu_config or "gemmini", "mode": args.npu_mode}
-    elif args.npu_config:
-        raise TesseraError("--npu-config applies to --target npu")
+        options = {"config": args.npu_config or "gemmini", "mode": args.npu_mode,
+                   "trace": args.npu_trace}
+    elif args.npu_config or args.npu_trace:
+        raise TesseraError("--npu-config and --npu-trace apply to --target npu")
     target = backend(args.target, **options)
     text, filename = read_source(args.file)
     program = Program(text, filename, args.target, parse_bindings(args.bind))

@@ -9,7 +9,8 @@ located error.
 
 `tessera run FILE --target npu [--npu-config gemmini,dataflow=ws]` and
 `tessera.compile(..., target="npu")` go through `NpuBackend`, which also keeps the cycle
-report of the last call (`call.report`).
+report of the last call (`call.report`; `call.events` and a Chrome trace file with
+`trace=PATH`).
 """
 
 from __future__ import annotations
@@ -126,9 +127,11 @@ class NpuBackend:
     name = "npu"
 
     def __init__(self, config: str | NpuConfig = "gemmini", mode: str = "overlapped",
-                 double_buffer: bool = False):
+                 double_buffer: bool = False, trace: str | None = None):
         self.config = config if isinstance(config, NpuConfig) else NpuConfig.parse(config)
-        self.mode, self.double_buffer = mode, double_buffer
+        if mode not in ("overlapped", "scalesim"):
+            raise TesseraError(f"npu target: mode must be overlapped or scalesim, got {mode!r}")
+        self.mode, self.double_buffer, self.trace = mode, double_buffer, trace
 
     def pipeline(self) -> str:
         text = ",".join(f"{k}={v}" for k, v in self.config.to_json().items())
@@ -138,7 +141,7 @@ class NpuBackend:
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
-        from tessera.targets.npu.simulator import simulate
+        from tessera.targets.npu.simulator import simulate, write_chrome_trace
 
         run_pipeline(self.pipeline(), make_context(), module)
 
@@ -148,12 +151,15 @@ class NpuBackend:
                     raise TesseraError(f"@{program.name} takes {len(program.inputs)} "
                                        f"argument(s), got {len(args)}")
                 inputs = {b.name: a for b, a in zip(program.inputs, args)}
-                result = simulate(program, inputs, mode=self.mode)
-                call.report = result.report
+                result = simulate(program, inputs, mode=self.mode,
+                                  trace=self.trace is not None)
+                if self.trace is not None:
+                    write_chrome_trace(result, self.trace)
+                call.report, call.events = result.report, result.trace
                 return [result.outputs[b.name] for b in program.outputs]
 
             call.program = program
-            call.report = None
+            call.report = call.events = None
             return call
 
         return {name: entry(p) for name, p in programs(module).items()}

@@ -1,5 +1,6 @@
 """Programs on the NPU end to end: lowered by linalg-to-npu, run on the simulator."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +113,16 @@ def test_tessera_run_prints_agreement_and_the_cycle_report(tmp_path):
     assert "total cycles" in done.stdout and "utilization" in done.stdout
     bad = subprocess.run([str(tool), "run", str(source), "--npu-config", "gemmini"],
                          capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 1 and "--npu-config applies to --target npu" in bad.stderr
+    assert bad.returncode == 1 and "--npu-config and --npu-trace apply to --target npu" \
+        in bad.stderr
+    trace = tmp_path / "trace.json"
+    traced = subprocess.run([str(tool), "run", str(source), "--target", "npu", "--npu-trace",
+                             str(trace)], capture_output=True, text=True, cwd=ROOT)
+    assert traced.returncode == 0, traced.stderr
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert {e["args"]["name"] for e in events if e["name"] == "thread_name"} >= {
+        "load", "execute", "store"}
+    assert any(e["ph"] == "X" and e["name"] == "compute" for e in events)
 
 
 def test_the_config_reaches_the_module_and_the_verifiers():
