@@ -530,6 +530,16 @@ class GraphFunctions(InterpreterFunctions):
     def run_sqrt(self, interpreter: Interpreter, op: graph.SqrtOp, args: PythonValues):
         return _elementwise(op, np.sqrt, args)
 
+    @impl(graph.WidenOp)
+    def run_widen(self, interpreter: Interpreter, op: graph.WidenOp, args: PythonValues):
+        return (_result(op, args[0].astype(np.int32)),)
+
+    @impl(graph.RequantizeOp)
+    def run_requantize(self, interpreter: Interpreter, op: graph.RequantizeOp,
+                       args: PythonValues):
+        scaled = np.rint(args[0].astype(np.float64) * op.scale.value.data)  # half to even
+        return (_result(op, np.clip(scaled, -128, 127)),)
+
     # Contractions, convolution and pooling
 
     @impl(graph.MatmulOp)

@@ -24,11 +24,14 @@ from xdsl.dialects import arith, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     DenseIntOrFPElementsAttr,
+    FloatAttr,
     ModuleOp,
     TensorType,
+    f64,
     i64,
 )
 from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.math import RoundEvenOp
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
@@ -267,6 +270,26 @@ def lower_unary(e: Emitter, op: G.ElementwiseUnaryOp) -> SSAValue:
     return e.elementwise([op.input], op.result.type, lambda v: scalar.unary(kind, v[0]))
 
 
+def lower_widen(e: Emitter, op: G.WidenOp) -> SSAValue:
+    out = op.result.type
+    return e.elementwise([op.input], out, lambda v: [arith.ExtSIOp(v[0], out.element_type)])
+
+
+def lower_requantize(e: Emitter, op: G.RequantizeOp) -> SSAValue:
+    """saturate(roundeven(x · scale)) to i8, computed in f64 (exact for i32 inputs);
+    `arith.fptosi` saturates on the targets that run it."""
+    out = op.result.type
+
+    def body(v):
+        wide = arith.SIToFPOp(v[0], f64)
+        scale = arith.ConstantOp(FloatAttr(op.scale.value.data, f64))
+        scaled = arith.MulfOp(wide.result, scale.result)
+        rounded = RoundEvenOp(scaled.result)
+        return [wide, scale, scaled, rounded, arith.FPToSIOp(rounded.result, out.element_type)]
+
+    return e.elementwise([op.input], out, body)
+
+
 def lower_matmul(e: Emitter, op: G.MatmulOp) -> SSAValue:
     out = op.result.type
     et = out.element_type
@@ -496,6 +519,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     G.ConstantOp: lower_constant,
     **{t: lower_binary for t in _BINARY_KIND},
     **{t: lower_unary for t in _UNARY_KIND},
+    G.WidenOp: lower_widen,
+    G.RequantizeOp: lower_requantize,
     G.MatmulOp: lower_matmul,
     G.Conv2dOp: lower_conv2d,
     G.MaxPool2dOp: lower_maxpool,

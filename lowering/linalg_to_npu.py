@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 import numpy as np
 from xdsl.dialects import arith, func, memref
-from xdsl.dialects.builtin import FloatAttr, MemRefType, ModuleOp, StringAttr, f32, f64
+from xdsl.dialects.builtin import FloatAttr, MemRefType, ModuleOp, StringAttr, f64
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Operation, SSAValue
@@ -70,7 +70,7 @@ class _Lowering:
     def __init__(self, config, double_buffer: bool, function: func.FuncOp):
         self.config, self.double_buffer, self.function = config, double_buffer, function
         self.values: dict[str, SSAValue] = {}  # DRAM names of the instructions -> buffers
-        self.constants: dict[float, SSAValue] = {}
+        self.constants: dict[tuple, SSAValue] = {}
         self.vector = VectorLowering(config, self.constant, self.name)
 
     def name(self, value: SSAValue) -> str:
@@ -81,18 +81,16 @@ class _Lowering:
         self.values[key] = value
         return key
 
-    def constant(self, value: float) -> SSAValue:
+    def constant(self, value: float, element_type) -> SSAValue:
         """A one-element buffer holding `value`, allocated at the function's entry."""
-        if value not in self.constants:
-            alloc = memref.AllocOp.get(self.config_element_type(), shape=[1])
+        key = (value, str(element_type))
+        if key not in self.constants:
+            alloc = memref.AllocOp.get(element_type, shape=[1])
             alloc.attributes[CONST_ATTR] = FloatAttr(value, f64)
             block = self.function.body.block
             block.insert_op_before(alloc, block.first_op)
-            self.constants[value] = alloc.memref
-        return self.constants[value]
-
-    def config_element_type(self):
-        return f32
+            self.constants[key] = alloc.memref
+        return self.constants[key]
 
     def run(self) -> None:
         ops = [o for o in self.function.body.walk() if isinstance(o, LinalgStructuredOperation)]
@@ -106,8 +104,8 @@ class _Lowering:
                     raise TesseraError.at_op(op, "linalg-to-npu: the op accumulates into a "
                                                  "buffer not zeroed just before; only C = A·B "
                                                  "maps onto the array yet")
-                instructions = (self.matmul(op) if isinstance(op, linalg.MatmulOp)
-                                else self.conv(op))
+                instructions = (self.matmul(op, absorbed) if isinstance(op, linalg.MatmulOp)
+                                else self.conv(op, absorbed))
                 self.replace(op, instructions)
                 # Nothing runs between the fill and the op, and the op's stream writes every
                 # element before anything reads it: the zeros are never seen.
@@ -124,8 +122,14 @@ class _Lowering:
             else:  # on the vector unit, as a generic (transpose, reduce, broadcast, pool)
                 generic = op if isinstance(op, linalg.GenericOp) else (
                     to_generic(op) if schedulable(op) else None)
+                if generic is None:
+                    continue
+                requantized = _requantized(generic.inputs[0], None) if len(
+                    generic.inputs) == 1 else None
                 try:
-                    if generic is not None:
+                    if requantized is not None and requantized[0] is generic:
+                        self.replace(generic, self.vector.requantize(generic, requantized[2]))
+                    else:
                         self.replace(generic, self.vector.generic(generic))
                 except Unsupported:
                     continue  # left for the backend to report
@@ -153,36 +157,63 @@ class _Lowering:
 
     # -- the systolic array -------------------------------------------------------------------
 
-    def _check_types(self, op: Operation) -> None:
-        elements = {str(v.type.get_element_type()) for v in op.operands
-                    if isinstance(v.type, MemRefType)}
+    def _operands(self, op: Operation, absorbed: set) -> tuple[list[SSAValue], SSAValue, float]:
+        """The op's inputs, its output and the scale on the way out, as the array sees them.
+
+        An f32 op runs as it is on an f32 array. On an i8 array the op is the quantized
+        pattern `requantize(widen(a) op widen(b))`: the widened inputs are read as the i8
+        buffers they were widened from, and the result goes straight to the requantized
+        buffer with the scale (no requantize: the i32 accumulators themselves)."""
+        inputs, (output,) = list(op.inputs), list(op.outputs)
         if not all(isinstance(v.type, MemRefType) for v in op.operands):
             raise TesseraError.at_op(op, f"linalg-to-npu: '{op.name}' works on tensors; run "
                                          f"bufferize first")
-        if self.config.dtype != "f32" or elements != {"f32"}:
+        kind = op.name.split(".")[-1]
+        elements = {str(v.type.get_element_type()) for v in op.operands}
+        if self.config.dtype == "f32":
+            if elements != {"f32"}:
+                raise TesseraError.at_op(
+                    op, f"linalg-to-npu: a {'/'.join(sorted(elements))} {kind} on an array "
+                        f"that multiplies f32 (configure dtype=i8 for quantized ops)")
+            return inputs, output, 1.0
+        widened = [_widened(v) for v in inputs]
+        if any(w is None for w in widened) or str(output.type.get_element_type()) != "i32":
+            spelled = ("requantize(widen(a) @ widen(b), scale)" if kind == "matmul"
+                       else "requantize(conv2d(widen(x), widen(w)), scale)")
             raise TesseraError.at_op(
-                op, f"linalg-to-npu: a {'/'.join(sorted(elements))} {op.name.split('.')[-1]} "
-                    f"on an array that multiplies {self.config.dtype} (f32 ops run on an f32 "
-                    f"array)")
+                op, f"linalg-to-npu: an i8 array multiplies i8 inputs into i32 accumulators "
+                    f"(write the {kind} as {spelled})")
+        sources = []
+        for value, (generic, source) in zip(inputs, widened):
+            sources.append(source)
+            if all(use.operation in (generic, op) or isinstance(use.operation, memref.DeallocOp)
+                   for use in value.uses):
+                absorbed.add(generic)
+                generic.detach()
+                generic.erase()
+        requantized = _requantized(output, op)
+        if requantized is None:
+            return sources, output, 1.0
+        generic, target, scale = requantized
+        absorbed.add(generic)
+        generic.detach()
+        generic.erase()
+        return sources, target, scale
 
-    def matmul(self, op: linalg.MatmulOp) -> list[Instruction]:
+    def matmul(self, op: linalg.MatmulOp, absorbed: set) -> list[Instruction]:
         from tessera.targets.npu.kernels import gemm
 
-        self._check_types(op)
-        a, b = op.inputs
-        (c,) = op.outputs
+        (a, b), c, scale = self._operands(op, absorbed)
         (m, k), (_, n) = a.type.get_shape(), b.type.get_shape()
         return gemm(self.config, m, k, n, self.name(a), self.name(b), self.name(c),
-                    double_buffer=self.double_buffer)
+                    double_buffer=self.double_buffer, scale=scale)
 
-    def conv(self, op: linalg.Conv2DNchwFchwOp) -> list[Instruction]:
+    def conv(self, op: linalg.Conv2DNchwFchwOp, absorbed: set) -> list[Instruction]:
         """Per image: out[f, p] = Σ_k w[f, k] · im2col(x)[k, p], k = (c, kh, kw) and
         p = (oh, ow); the im2col tiles are gathered straight from the image."""
         from tessera.targets.npu.kernels import gemm
 
-        self._check_types(op)
-        x, w = op.inputs
-        (out,) = op.outputs
+        (x, w), out, scale = self._operands(op, absorbed)
         batch, channels, height, width = x.type.get_shape()
         filters, _, kh, kw = w.type.get_shape()
         _, _, oh, ow = out.type.get_shape()
@@ -204,8 +235,49 @@ class _Lowering:
 
             instructions += gemm(self.config, filters, k_total, pixels, self.name(w), x_name,
                                  self.name(out), c_offset=image * filters * pixels,
-                                 double_buffer=self.double_buffer, load_b=load_b)
+                                 double_buffer=self.double_buffer, load_b=load_b,
+                                 scale=scale)
         return instructions
+
+
+def _body(generic: linalg.GenericOp) -> list[Operation]:
+    return list(generic.body.block.ops)
+
+
+def _widened(value: SSAValue) -> tuple[linalg.GenericOp, SSAValue] | None:
+    """(the generic, its i8 source) when `value` is written by an elementwise sign
+    extension of an i8 buffer of the same shape (a lowered `graph.widen`)."""
+    for use in value.uses:
+        generic = use.operation
+        if (isinstance(generic, linalg.GenericOp) and value in generic.outputs
+                and len(generic.inputs) == 1
+                and [o.name for o in _body(generic)] == ["arith.extsi", "linalg.yield"]
+                and str(generic.inputs[0].type.get_element_type()) == "i8"
+                and generic.inputs[0].type.get_shape() == value.type.get_shape()
+                and len({str(m) for m in generic.indexing_maps}) == 1):
+            return generic, generic.inputs[0]
+    return None
+
+
+def _requantized(value: SSAValue, producer: Operation):
+    """(the generic, its i8 output, the scale) when the only reader of `value` after
+    `producer` is an elementwise requantization (a lowered `graph.requantize`)."""
+    readers = [use.operation for use in value.uses
+               if use.operation is not producer
+               and isinstance(use.operation, LinalgStructuredOperation)
+               and value in use.operation.inputs]
+    if len(readers) != 1 or not isinstance(readers[0], linalg.GenericOp):
+        return None
+    generic = readers[0]
+    names = [o.name for o in _body(generic)]
+    if (list(generic.inputs) != [value] or "math.roundeven" not in names
+            or "arith.fptosi" not in names or len({str(m) for m in generic.indexing_maps}) != 1):
+        return None
+    scale = next((constant_value(o.results[0]) for o in _body(generic)
+                  if isinstance(o, arith.ConstantOp)), None)
+    if scale is None:
+        return None
+    return generic, generic.outputs[0], scale
 
 
 def _pair(op: Operation, name: str) -> tuple[int, int]:

@@ -9,7 +9,8 @@ output is visited in its own row-major order, in chunks that fit the scratchpad;
 chunk and each point of the reduction dimensions (a pooling window), the inputs are
 gathered and the body runs as vector ops, the running value (the output's block argument)
 starting from the output's current contents. The body may use `addf`, `subf`, `mulf`,
-`divf`, `maximumf`, `minimumf`, `negf`, `math.exp` and constants (from inside or outside the
+`divf`, `maximumf`, `minimumf`, `negf`, `math.exp`, their integer forms (`addi`, `subi`,
+`muli`, `maxsi`, `minsi`: in the accumulators on an i8 NPU) and constants (from inside or outside the
 body); a constant operand is a one-element `const` DRAM buffer (`npu.const` on its
 `memref.alloc`), broadcast by a zero-stride move.
 """
@@ -37,7 +38,9 @@ from tessera.targets.npu.moves import gather, scatter
 
 CONST_ATTR = "npu.const"
 BINARY = {"arith.addf": "add", "arith.subf": "sub", "arith.mulf": "mul", "arith.divf": "div",
-          "arith.maximumf": "max", "arith.minimumf": "min"}
+          "arith.maximumf": "max", "arith.minimumf": "min",
+          "arith.addi": "add", "arith.subi": "sub", "arith.muli": "mul",
+          "arith.maxsi": "max", "arith.minsi": "min"}
 UNARY = {"math.exp": "exp"}
 
 
@@ -75,11 +78,22 @@ def offsets(amap, shape: tuple[int, ...], dims: list[np.ndarray]) -> np.ndarray:
 
 
 class VectorLowering:
-    """Emits the instructions of vector-unit ops; `const(value)` gives the SSA buffer of a
+    """Emits the instructions of vector-unit ops; `const(value, type)` gives the SSA buffer of a
     one-element constant, `name(value)` a DRAM name for an SSA buffer."""
 
     def __init__(self, config, const, name):
         self.config, self.const, self.name = config, const, name
+
+    def memory(self, *values: SSAValue) -> tuple[str, int]:
+        """Where elements of these buffers' type live, and how many fit: the scratchpad
+        holds the array's input type, the accumulators its accumulator type (the same f32
+        on an f32 array; i8 and i32 on an i8 one)."""
+        types = {str(v.type.get_element_type()) for v in values}
+        if types == {self.config.dtype}:
+            return "sp", self.config.sp_elements
+        if types == {self.config.acc_dtype}:
+            return "acc", self.config.acc_elements
+        raise Unsupported(f"{'/'.join(sorted(types))} data on a {self.config.dtype} NPU")
 
     # -- fills ------------------------------------------------------------------------------
 
@@ -88,15 +102,31 @@ class VectorLowering:
         if value is None:
             raise Unsupported("a fill with a value computed at run time")
         target = op.outputs[0]
+        memory, capacity = self.memory(target)
         size = target.type.element_count()
-        chunk = min(size, self.config.sp_elements)
-        source = self.name(self.const(value))
+        chunk = min(size, capacity)
+        source = self.name(self.const(value, target.type.get_element_type()))
         out: list[Instruction] = []
         for start in range(0, size, chunk):
             n = min(chunk, size - start)
-            region = Region("sp", 0, 1, n)
+            region = Region(memory, 0, 1, n)
             out += gather(source, np.zeros(n, dtype=np.int64), region)
             out += scatter(self.name(target), np.arange(start, start + n), region)
+        return out
+
+    def requantize(self, op: linalg.GenericOp, scale: float) -> list[Instruction]:
+        """An i32 buffer moved through the accumulators and out, scaled, into an i8 one:
+        `mvout` requantizes on the way (round half to even, saturate)."""
+        (source,), (target,) = op.inputs, op.outputs
+        memory, capacity = self.memory(source)
+        size = target.type.element_count()
+        out: list[Instruction] = []
+        for start in range(0, size, capacity):
+            n = min(capacity, size - start)
+            region = Region(memory, 0, 1, n)
+            out += gather(self.name(source), np.arange(start, start + n), region)
+            out += scatter(self.name(target), np.arange(start, start + n), region,
+                           scale=scale)
         return out
 
     # -- generics ---------------------------------------------------------------------------
@@ -126,9 +156,10 @@ class VectorLowering:
         for value, amap in zip(op.operands, maps):
             table[value] = offsets(amap, tuple(value.type.get_shape()), dims).reshape(
                 points, windows)
-        body = _Body(op, self)
+        memory, capacity = self.memory(*op.operands)
+        body = _Body(op, self, memory)
         regions = body.temporaries + len(op.inputs) + 1
-        chunk = max(1, min(points, self.config.sp_elements // max(regions, 1)))
+        chunk = max(1, min(points, capacity // max(regions, 1)))
         out: list[Instruction] = []
         target = op.outputs[0]
         for start in range(0, points, chunk):
@@ -158,8 +189,8 @@ def constant_value(value: SSAValue) -> float | None:
 class _Body:
     """The generic's body as vector ops over regions of `n` elements."""
 
-    def __init__(self, op: linalg.GenericOp, lowering: VectorLowering):
-        self.op, self.lowering = op, lowering
+    def __init__(self, op: linalg.GenericOp, lowering: VectorLowering, memory: str):
+        self.op, self.lowering, self.memory = op, lowering, memory
         block = op.body.block
         self.args = list(block.args)
         self.ops = list(block.ops)
@@ -177,9 +208,9 @@ class _Body:
         slots = iter(range(1, 1 << 30))
 
         def region() -> Region:
-            return Region("sp", next(slots) * n, 1, n)
+            return Region(self.memory, next(slots) * n, 1, n)
 
-        running = Region("sp", 0, 1, n)  # the output's block argument, across the windows
+        running = Region(self.memory, 0, 1, n)  # the output's block argument, across the windows
         output_arg = self.args[-1]
         if output_arg.uses:  # a reduction, or an update: start from the output's contents
             out += gather(lowering.name(target), table[target][start:start + n, 0], running)
@@ -231,9 +262,9 @@ class _Body:
         a, b = operands
         if isinstance(a, float) and not isinstance(b, float):
             a, b = b, a
-        if name == "arith.maximumf" and b == 0.0:
+        if name in ("arith.maximumf", "arith.maxsi") and b == 0.0:
             out.append(Vector("relu", dst, self._region(a, region, out, n)))
-        elif name == "arith.mulf" and isinstance(b, float):
+        elif name in ("arith.mulf", "arith.muli") and isinstance(b, float):
             out.append(Vector("scale", dst, self._region(a, region, out, n), imm=b))
         else:
             out.append(Vector(BINARY[name], dst, self._region(a, region, out, n),
@@ -245,7 +276,8 @@ class _Body:
 
     def _broadcast(self, value: float, region, out, n) -> Region:
         r = region()
-        source = self.lowering.name(self.lowering.const(value))
+        element = self.op.outputs[0].type.get_element_type()
+        source = self.lowering.name(self.lowering.const(value, element))
         out += gather(source, np.zeros(n, dtype=np.int64), r)
         return r
 

@@ -362,6 +362,11 @@ class FunctionBuilder:
             return e.value
         raise self.error(e.pos, f"{call}: {what} must be an integer constant")
 
+    def const_float(self, e: S.Expr, what: str, call: str) -> float:
+        if isinstance(e, S.Number):
+            return float(e.value)
+        raise self.error(e.pos, f"{call}: {what} must be a number")
+
     def const_ints(self, e: S.Expr, what: str, call: str, pair: bool = False) -> list[int]:
         if isinstance(e, S.ListExpr):
             values = [self.const_int(i, what, call) for i in e.items]

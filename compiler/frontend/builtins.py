@@ -192,6 +192,17 @@ def _concat(fb, e, a):
     return fb.make(e.pos, lambda: G.ConcatOp(values, axis))
 
 
+def _widen(fb, e, a):
+    x = fb.tensor(a["x"])
+    return fb.make(e.pos, lambda: G.WidenOp(x))
+
+
+def _requantize(fb, e, a):
+    x = fb.tensor(a["x"])
+    scale = fb.const_float(a["scale"], "scale", "requantize")
+    return fb.make(e.pos, lambda: G.RequantizeOp(x, scale))
+
+
 def _num(value: int, e: S.Call) -> S.Number:
     return S.Number(value, str(value), pos=e.pos)
 
@@ -210,6 +221,8 @@ BUILTINS: dict[str, Builtin] = {
     "flatten": Builtin(("x", "start_dim"), _flatten),
     "broadcast_to": Builtin(("x", "shape"), _broadcast_to, required=2),
     "concat": Builtin(("axis",), _concat, required=0, variadic=True),
+    "widen": Builtin(("x",), _widen),
+    "requantize": Builtin(("x", "scale"), _requantize, required=2),
     "maximum": _binary("max"),
     "minimum": _binary("min"),
     **{name: _unary(name) for name in GRAPH_UNARY},

@@ -48,10 +48,12 @@ from tessera.dialects.graph.elementwise import (
     MulOp,
     NegOp,
     ReluOp,
+    RequantizeOp,
     SigmoidOp,
     SqrtOp,
     SubOp,
     TanhOp,
+    WidenOp,
 )
 from tessera.dialects.graph.movement import BroadcastToOp, ConcatOp, ReshapeOp, TransposeOp
 from tessera.dialects.graph.nn import (
@@ -85,6 +87,8 @@ Graph = Dialect(
         ExpOp,
         LogOp,
         SqrtOp,
+        WidenOp,
+        RequantizeOp,
         MatmulOp,
         Conv2dOp,
         MaxPool2dOp,
@@ -109,7 +113,8 @@ __all__ = [
     "shape_of", "tensor", "type_name", "CONTRACT_KINDS", "ContractOp", "YieldOp",
     "contract_body", "AddOp", "ConstantOp", "DivOp", "ElementwiseBinaryOp",
     "ElementwiseUnaryOp", "ExpOp", "LogOp", "MaximumOp", "MinimumOp", "MulOp", "NegOp",
-    "ReluOp", "SigmoidOp", "SqrtOp", "SubOp", "TanhOp", "BroadcastToOp", "ConcatOp",
+    "ReluOp", "RequantizeOp", "SigmoidOp", "SqrtOp", "SubOp", "TanhOp", "WidenOp",
+    "BroadcastToOp", "ConcatOp",
     "ReshapeOp", "TransposeOp", "AvgPool2dOp", "Conv2dOp", "MatmulOp", "MaxOp", "MaxPool2dOp",
     "MeanOp", "Pool2dOp", "ReductionOp", "SoftmaxOp", "SumOp", "window_extent",
 ]

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    FloatAttr,
+    IntegerType,
+    TensorType,
+    f64,
+)
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
     prop_def,
@@ -215,3 +222,65 @@ class SqrtOp(ElementwiseUnaryOp):
     """Square root elementwise."""
 
     name = "graph.sqrt"
+
+
+# --------------------------------------------------------------------------------------
+# Quantization: int8 tensors multiplied with int32 accumulation, then scaled back to int8
+# --------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class WidenOp(GraphOp):
+    """An integer tensor as i32, value for value (sign extension): the accumulator type an
+    i8 matmul or convolution computes in, `i32 = widen(a) @ widen(b)`."""
+
+    name = "graph.widen"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[self.infer_type(input.type)])
+
+    @staticmethod
+    def infer_type(input: Attribute) -> TensorType:
+        assert isinstance(input, TensorType)
+        if is_float(input.element_type):
+            raise ShapeError(f"widen: needs an integer tensor, got "
+                             f"{type_name(input.element_type)}")
+        return tensor(shape_of(input), IntegerType(32))
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(self.input.type)
+
+
+@irdl_op_definition
+class RequantizeOp(GraphOp):
+    """An integer tensor scaled back to i8: saturate(round_half_even(x · scale)), the way an
+    int8 accelerator stores its i32 accumulators (`scale` > 0)."""
+
+    name = "graph.requantize"
+    input = operand_def(TensorType)
+    scale = prop_def(FloatAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, input: SSAValue, scale: float):
+        super().__init__(operands=[input], properties={"scale": FloatAttr(scale, f64)},
+                         result_types=[self.infer_type(input.type, scale)])
+
+    @staticmethod
+    def infer_type(input: Attribute, scale: float = 1.0) -> TensorType:
+        assert isinstance(input, TensorType)
+        if is_float(input.element_type):
+            raise ShapeError(f"requantize: needs an integer tensor, got "
+                             f"{type_name(input.element_type)}")
+        if not scale > 0:
+            raise ShapeError(f"requantize: the scale must be positive, got {scale}")
+        return tensor(shape_of(input), IntegerType(8))
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(self.input.type, self.scale.value.data)

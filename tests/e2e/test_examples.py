@@ -31,6 +31,8 @@ RUNS = [
     ("bmm.tsr", "bmm", {}),
     ("bmm.tsr", "bmm", {"N": 1, "M": 17, "K": 3, "P": 19}),
     ("bmm.tsr", "rowmax_t", {"M": 13, "K": 1}),
+    ("lenet5_int8.tsr", "lenet5_int8", {}),
+    ("lenet5_int8.tsr", "lenet5_int8", {"N": 2}),
 ]
 
 LOOP_RUNS = [

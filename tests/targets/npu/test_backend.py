@@ -130,3 +130,52 @@ def test_the_config_reaches_the_module_and_the_verifiers():
         "matmul", 'lower-to-buffers,linalg-to-npu{config="tpu-256,dataflow=is"}')
     assert NpuConfig.parse(module.attributes["npu.config"].data) == NpuConfig.parse(
         "tpu-256,dataflow=is")
+
+
+QUANTIZED = """\
+dim M = 24
+dim K = 40
+dim N = 20
+
+def qmatmul(a: i8[M, K], b: i8[K, N]) -> i8[M, N] {
+  return requantize(widen(a) @ widen(b), scale=SCALE)
+}
+
+def qconv(x: i8[2, 3, 9, 9], w: i8[4, 3, 3, 3]) -> i8[2, 4, 4, 4] {
+  return requantize(conv2d(widen(x), widen(w), stride=2), scale=SCALE)
+}
+
+def raw(a: i8[M, K], b: i8[K, N]) -> i32[M, N] {
+  return widen(a) @ widen(b)
+}
+"""
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+@pytest.mark.parametrize("scale", [0.01, 1.0])  # 1.0 saturates most results
+def test_int8_is_bit_exact_against_the_reference(dataflow, scale):
+    source = QUANTIZED.replace("SCALE", repr(scale))
+    npu = tessera.compile(source, target="npu", config=f"gemmini,rows=8,cols=8,dtype=i8,"
+                                                        f"dataflow={dataflow}")
+    reference = tessera.compile(source, target="interp")
+    for entry in ("qmatmul", "qconv", "raw"):
+        args = reference.example_inputs(entry, seed=3)
+        got, want = npu.function(entry)(*args), reference.function(entry)(*args)
+        assert got.dtype == want.dtype and np.array_equal(got, want), entry
+    saturated = np.abs(npu.qmatmul(*reference.example_inputs("qmatmul", seed=3))) == 127
+    assert saturated.any() == (scale == 1.0)
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+def test_int8_lenet5_is_bit_exact_on_the_npu(dataflow):
+    source = EXAMPLES / "lenet5_int8.tsr"
+    npu = tessera.compile(source, target="npu", config=f"gemmini,dtype=i8,dataflow={dataflow}")
+    reference = tessera.compile(source, target="interp")
+    args = reference.example_inputs("lenet5_int8", seed=0)
+    assert np.array_equal(npu.lenet5_int8(*args), reference.lenet5_int8(*args))
+
+
+def test_an_f32_array_refuses_a_quantized_matmul():
+    npu = tessera.compile(QUANTIZED.replace("SCALE", "0.5"), target="npu")
+    with pytest.raises(TesseraError, match="configure dtype=i8 for quantized ops"):
+        npu.qmatmul(*npu.example_inputs("qmatmul"))
