@@ -115,7 +115,7 @@ class Program:
     target: str = "c"
     bindings: dict[str, int] = field(default_factory=dict)
     schedules: object = None  # for the C target: see compiler.pipelines.c_pipeline
-    tuning_db: object = None  # for the C target: a path, "none", or None (the default)
+    tuning_db: object = None  # C and NPU targets: a path, "none", or None (the default)
     target_options: dict = field(default_factory=dict)  # for the backend (npu: config, mode)
     _syntax: S.Program | None = None
     _compiled: dict[tuple, Callable] = field(default_factory=dict)
@@ -264,16 +264,19 @@ def compile(
 
     `schedules` (C target): None or "default" for the default schedules, "naive" for plain
     loops, or {op name: Schedule} for hand-written ones (see `compiler/schedule.py`).
-    `tuning_db` (C target): the tuning database whose best schedules replace the default
-    ones (a path; None: the default database when it exists; "none": no lookup).
+    `tuning_db` (C and NPU targets): the tuning database whose best schedules replace the
+    default ones (a path; None: the default database when it exists; "none": no lookup).
     `target_options` go to the target's backend: for "npu", `config` (an `NpuConfig` or its
     CLI form, "tpu-128,dataflow=ws"), `mode` ("overlapped" or "scalesim") and
     `double_buffer`.
     """
     from tessera.targets import backend
 
-    if (schedules is not None or tuning_db is not None) and target != "c":
+    if schedules is not None and target != "c":
         raise TesseraError(f"schedules apply to the C target, not '{target}'")
+    if tuning_db is not None and target not in ("c", "npu"):
+        raise TesseraError(f"a tuning database applies to the C and NPU targets, not "
+                           f"'{target}'")
     try:  # an unknown target or option is an error now, not at the first call
         backend(target, **target_options)
     except TypeError:

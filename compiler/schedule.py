@@ -28,6 +28,9 @@ Fields (every one optional):
   A factor covering all iterations unrolls completely (register blocking).
 - `parallel`: a loop over a parallel dimension to run with OpenMP threads, or None.
 - `fuse`: how many elementwise consumers that follow the op are fused into its epilogue.
+- `dataflow`, `double_buffer` (the NPU, read by `linalg-to-npu`): how a matmul or convolution
+  maps onto the systolic array (`os`, `ws`, `is`; None: the configuration's), and whether
+  its tile moves overlap the computes. The C target ignores them.
 
 `validate` rejects an illegal schedule with a `ScheduleError` naming the op and the step.
 """
@@ -41,7 +44,8 @@ from typing import Any
 
 from tessera.compiler.diagnostics import TesseraError
 
-STEPS = ("tile", "interchange", "pack", "vectorize", "unroll", "parallelize", "fuse")
+STEPS = ("tile", "interchange", "pack", "vectorize", "unroll", "parallelize", "fuse", "map")
+DATAFLOWS = (None, "os", "ws", "is")
 VECTOR_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -106,6 +110,8 @@ class Schedule:
     unroll: tuple[tuple[int, int], ...] = ()
     parallel: int | None = None
     fuse: int = 0
+    dataflow: str | None = None
+    double_buffer: bool = False
 
     # -- derived --------------------------------------------------------------------------
 
@@ -161,6 +167,8 @@ class Schedule:
                 parallel=None if data.get("parallel") is None
                 else _int(data["parallel"], "parallel"),
                 fuse=_int(data.get("fuse", 0), "fuse"),
+                dataflow=_dataflow(data.get("dataflow")),
+                double_buffer=_bool(data.get("double_buffer", False), "double_buffer"),
             )
         except TypeError as e:
             raise ScheduleError(f"schedule: {e}") from None
@@ -207,6 +215,15 @@ class Schedule:
         if self.fuse:
             parts.append(f"fuse={self.fuse}")
         return " ".join(parts)
+
+    def text(self) -> str:
+        """The record in one line: its pass options, and the NPU mapping when there is one."""
+        parts = [self.option_text()]
+        if self.dataflow:
+            parts.append(f"dataflow={self.dataflow}")
+        if self.double_buffer:
+            parts.append("double_buffer")
+        return " ".join(p for p in parts if p)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -288,6 +305,8 @@ class Schedule:
                                     f"parallelize a parallel dimension")
         if self.fuse < 0:
             fail("fuse", f"count {self.fuse} is negative")
+        if self.dataflow not in DATAFLOWS:
+            fail("map", f"dataflow {self.dataflow!r} is not one of os, ws, is")
 
     # -- the transform-dialect form -------------------------------------------------------
 
@@ -358,6 +377,18 @@ def transform_script(entries: Sequence[tuple[Workload, Schedule]]) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    return value
+
+
+def _dataflow(value: Any) -> str | None:
+    if value is not None and value not in DATAFLOWS:
+        raise TypeError(f"dataflow: expected one of os, ws, is, got {value!r}")
+    return value
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what}: expected true or false, got {value!r}")
     return value
 
 

@@ -530,11 +530,22 @@ class ComputeOp(NpuOp):
             raise VerifyException(f"shapes do not chain: c {c.rows}x{c.cols} = "
                                   f"a {a.rows}x{a.cols} · b {b.rows}x{b.cols}")
         m, k, n = instruction.mkn
-        spatial = {"os": (m, n), "ws": (k, n), "is": (k, m)}[config.dataflow]
+        dataflow = self.dataflow(config)
+        spatial = {"os": (m, n), "ws": (k, n), "is": (k, m)}[dataflow]
         if spatial[0] > config.rows or spatial[1] > config.cols:
             raise VerifyException(
-                f"under {config.dataflow} the {m}x{k}x{n} tile maps "
+                f"under {dataflow} the {m}x{k}x{n} tile maps "
                 f"{spatial[0]}x{spatial[1]} onto the {config.rows}x{config.cols} array")
+
+    def dataflow(self, config) -> str:
+        """The dataflow in effect: the last `npu.config` before this op in its block, else
+        the module's configuration."""
+        op = self.prev_op
+        while op is not None:
+            if isinstance(op, ConfigOp):
+                return op.dataflow.data
+            op = op.prev_op
+        return config.dataflow
 
 
 @irdl_op_definition

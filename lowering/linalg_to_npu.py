@@ -19,14 +19,16 @@ its vector unit.
   the first compute of each output tile overwrites its accumulators.
 
 `double_buffer=true` alternates two halves of each memory so the moves of the next tile
-overlap the current compute. The module records the configuration (`npu.config`), which
+overlap the current compute. A matmul or convolution with a `tessera.schedule` attribute,
+or tuned in the tuning database (`tuning_db="PATH"`, else the default database when it
+exists), takes its `dataflow` and `double_buffer` from there. The module records the configuration (`npu.config`), which
 the op verifiers and the simulator read. An op none of this handles is left in place for
 the NPU backend to report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xdsl.context import Context
 import numpy as np
@@ -50,14 +52,17 @@ class LinalgToNpuPass(ModulePass):
 
     config: str = "gemmini"
     double_buffer: bool = False
+    tuning_db: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from tessera.compiler.tuning.api import lookup_database
         from tessera.targets.npu.config import NpuConfig
 
         config = NpuConfig.parse(self.config)
         op.attributes[CONFIG_ATTR] = StringAttr(_config_text(config))
+        database = lookup_database(self.tuning_db or None)
         for function in [f for f in op.ops if isinstance(f, func.FuncOp)]:
-            _Lowering(config, self.double_buffer, function).run()
+            _Lowering(config, self.double_buffer, function, database).run()
 
 
 def _config_text(config) -> str:
@@ -67,8 +72,9 @@ def _config_text(config) -> str:
 class _Lowering:
     """One function's linalg ops, in order, replaced by npu instructions."""
 
-    def __init__(self, config, double_buffer: bool, function: func.FuncOp):
+    def __init__(self, config, double_buffer: bool, function: func.FuncOp, tuning_db=None):
         self.config, self.double_buffer, self.function = config, double_buffer, function
+        self.tuning_db = tuning_db
         self.values: dict[str, SSAValue] = {}  # DRAM names of the instructions -> buffers
         self.constants: dict[tuple, SSAValue] = {}
         self.vector = VectorLowering(config, self.constant, self.name)
@@ -100,18 +106,24 @@ class _Lowering:
                 continue
             if isinstance(op, (linalg.MatmulOp, linalg.Conv2DNchwFchwOp)):
                 fill = _zero_fill(op, op.outputs[0])
+                if fill is None and self._fresh_result(op):
+                    fill = op  # runners hand results over zeroed: nothing to absorb
                 if fill is None:
                     raise TesseraError.at_op(op, "linalg-to-npu: the op accumulates into a "
                                                  "buffer not zeroed just before; only C = A·B "
                                                  "maps onto the array yet")
-                instructions = (self.matmul(op, absorbed) if isinstance(op, linalg.MatmulOp)
-                                else self.conv(op, absorbed))
+                config, double_buffer = self.mapping(op)
+                instructions = (
+                    self.matmul(op, absorbed, config, double_buffer)
+                    if isinstance(op, linalg.MatmulOp)
+                    else self.conv(op, absorbed, config, double_buffer))
                 self.replace(op, instructions)
                 # Nothing runs between the fill and the op, and the op's stream writes every
                 # element before anything reads it: the zeros are never seen.
-                fill.detach()
-                fill.erase()
-                absorbed.add(fill)
+                if fill is not op:
+                    fill.detach()
+                    fill.erase()
+                    absorbed.add(fill)
             elif isinstance(op, linalg.FillOp):
                 if self._feeds_array(op):
                     continue  # absorbed when its matmul or convolution is lowered
@@ -133,6 +145,22 @@ class _Lowering:
                         self.replace(generic, self.vector.generic(generic))
                 except Unsupported:
                     continue  # left for the backend to report
+
+    def _fresh_result(self, op: Operation) -> bool:
+        """Whether the op's output is a `{tessera.out}` argument nothing wrote before it
+        (a kernel measured by the tuner): the caller zeroes results."""
+        value = op.outputs[0]
+        args = list(self.function.args)
+        if value not in args or self.function.arg_attrs is None:
+            return False
+        if "tessera.out" not in self.function.arg_attrs.data[args.index(value)].data:
+            return False
+        earlier = op.prev_op
+        while earlier is not None:
+            if value in earlier.operands:
+                return False
+            earlier = earlier.prev_op
+        return True
 
     def _feeds_array(self, fill: linalg.FillOp) -> bool:
         following = fill.next_op
@@ -200,15 +228,36 @@ class _Lowering:
         generic.erase()
         return sources, target, scale
 
-    def matmul(self, op: linalg.MatmulOp, absorbed: set) -> list[Instruction]:
+    def mapping(self, op: Operation):
+        """The configuration (its dataflow) and double buffering this op runs with: its
+        `tessera.schedule` attribute's, else the tuning database's best, else the pass's."""
+        from tessera.lowering.schedule import SCHEDULE_ATTR, schedule_from_attr
+
+        schedule = None
+        if SCHEDULE_ATTR in op.attributes:
+            schedule = schedule_from_attr(op, op.attributes[SCHEDULE_ATTR])
+        elif self.tuning_db is not None:
+            from tessera.lowering.workloads import tunable, workload_key
+            from tessera.targets.npu.tuning import tuned_schedule
+
+            if tunable(op):
+                schedule = tuned_schedule(workload_key(op), self.tuning_db, self.config)
+        if schedule is None:
+            return self.config, self.double_buffer
+        dataflow = schedule.dataflow or self.config.dataflow
+        return replace(self.config, dataflow=dataflow), schedule.double_buffer
+
+    def matmul(self, op: linalg.MatmulOp, absorbed: set, config,
+               double_buffer: bool) -> list[Instruction]:
         from tessera.targets.npu.kernels import gemm
 
         (a, b), c, scale = self._operands(op, absorbed)
         (m, k), (_, n) = a.type.get_shape(), b.type.get_shape()
-        return gemm(self.config, m, k, n, self.name(a), self.name(b), self.name(c),
-                    double_buffer=self.double_buffer, scale=scale)
+        return gemm(config, m, k, n, self.name(a), self.name(b), self.name(c),
+                    double_buffer=double_buffer, scale=scale)
 
-    def conv(self, op: linalg.Conv2DNchwFchwOp, absorbed: set) -> list[Instruction]:
+    def conv(self, op: linalg.Conv2DNchwFchwOp, absorbed: set, config,
+             double_buffer: bool) -> list[Instruction]:
         """Per image: out[f, p] = Σ_k w[f, k] · im2col(x)[k, p], k = (c, kh, kw) and
         p = (oh, ow); the im2col tiles are gathered straight from the image."""
         from tessera.targets.npu.kernels import gemm
@@ -233,9 +282,9 @@ class _Lowering:
                 cols = y * sh * width + xx * sw
                 return gather(x_name, (rows[:, None] + cols[None, :]).ravel(), region)
 
-            instructions += gemm(self.config, filters, k_total, pixels, self.name(w), x_name,
+            instructions += gemm(config, filters, k_total, pixels, self.name(w), x_name,
                                  self.name(out), c_offset=image * filters * pixels,
-                                 double_buffer=self.double_buffer, load_b=load_b,
+                                 double_buffer=double_buffer, load_b=load_b,
                                  scale=scale)
         return instructions
 

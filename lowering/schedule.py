@@ -34,7 +34,9 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DictionaryAttr,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
+    StringAttr,
     TensorType,
     i64,
 )
@@ -64,6 +66,10 @@ def schedule_to_attr(schedule: Schedule) -> DictionaryAttr:
             entries[key] = ArrayAttr([DenseArrayBase.from_list(i64, list(v)) for v in value])
         elif key == "order":
             entries[key] = DenseArrayBase.from_list(i64, list(value))
+        elif isinstance(value, str):
+            entries[key] = StringAttr(value)
+        elif isinstance(value, bool):
+            entries[key] = IntegerAttr(int(value), IntegerType(1))
         else:
             entries[key] = IntegerAttr(value, i64)
     return DictionaryAttr(entries)
@@ -80,7 +86,10 @@ def schedule_from_attr(op: Operation, attr: Attribute) -> Schedule:
         elif isinstance(value, DenseArrayBase):
             data[key] = list(value.get_values())
         elif isinstance(value, IntegerAttr):
-            data[key] = value.value.data
+            data[key] = (bool(value.value.data) if value.type == IntegerType(1)
+                         else value.value.data)
+        elif isinstance(value, StringAttr):
+            data[key] = value.data
         else:
             raise TesseraError.at_op(op, f"'{SCHEDULE_ATTR}': cannot read field '{key}'")
     try:

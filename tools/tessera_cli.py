@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "every candidate; record them in the tuning database")
     tune.add_argument("file", help="a .tsr program")
     tune.add_argument("--entry", help="the function to tune (default: as for run)")
-    tune.add_argument("--target", default="c", help="the target to tune for (default: c)")
+    tune.add_argument("--target", default="c", help="the target to tune for: c (measured "
+                      "seconds) or npu (simulated cycles); default: c")
+    tune.add_argument("--npu-config", metavar="CONFIG",
+                      help="the NPU to tune for (--target npu; as for run)")
     tune.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
                       help="bind a symbolic dimension (repeatable)")
     tune.add_argument("--strategy", default="model",
@@ -87,7 +90,7 @@ def run_command(args: argparse.Namespace) -> int:
     options = {"tuning_db": args.tuning_db} if args.tuning_db and args.target == "c" else {}
     if args.target == "npu":
         options = {"config": args.npu_config or "gemmini", "mode": args.npu_mode,
-                   "trace": args.npu_trace}
+                   "trace": args.npu_trace, "tuning_db": args.tuning_db}
     elif args.npu_config or args.npu_trace:
         raise TesseraError("--npu-config and --npu-trace apply to --target npu")
     target = backend(args.target, **options)
@@ -133,8 +136,10 @@ def tune_command(args: argparse.Namespace) -> int:
     options = {"threads": args.threads, "timeout_s": args.timeout}
     if args.runner == "ray":
         options["address"] = args.address
+    if args.target == "npu":
+        options = {"config": args.npu_config or "gemmini"}
     db = args.db or default_database()
-    bar = ProgressBar()
+    bar = ProgressBar("cycles" if args.target == "npu" else "s")
     try:
         results = tune(args.file, entry=args.entry, bindings=parse_bindings(args.bind),
                        target=args.target, strategy=args.strategy, trials=args.trials,
@@ -142,7 +147,8 @@ def tune_command(args: argparse.Namespace) -> int:
                        runner=args.runner, progress=bar, **options)
     finally:
         bar.close()
-    print(table(results))
+    unit = "cycles" if args.target == "npu" else "s"
+    print(table(results, unit))
     print(f"trials recorded in {db}")
     return 0
 

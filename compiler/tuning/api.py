@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MEASURERS: dict[tuple[str, str], str] = {
     ("c", "local"): "tessera.targets.c.tuning:CMeasurer",
     ("c", "ray"): "tessera.targets.c.ray_measure:RayMeasurer",
+    ("npu", "local"): "tessera.targets.npu.tuning:NpuMeasurer",
 }
 OFF = ("none", "off", "")
 
@@ -85,7 +86,7 @@ def tune(path_or_source, *, entry: str | None = None, bindings: dict[str, int] |
     """Tune every distinct op of `entry` (`trials` and `time_budget` for the whole program),
     record every trial in `db` (default: `default_database()`), return one result per
     workload, the most expensive first. `measurer_options` go to the target's measurer
-    (C: threads, repeat, min_sample_s, timeout_s, jobs; Ray: address)."""
+    (C: threads, repeat, min_sample_s, timeout_s, jobs; Ray: address; NPU: config, mode)."""
     from tessera.compiler.tuning.database import TuningDatabase
     from tessera.compiler.tuning.tuner import Tuner
 

@@ -42,6 +42,9 @@ class Measurer(Protocol):
         """The budgets the search space of `workload` is constrained by."""
         ...
 
+    # Optional: `space(workload) -> SearchSpace`, a target's own search space (the NPU's
+    # dataflows); without it the tuner derives one from the loop nest and `resources`.
+
     def default_schedule(self, workload: Workload) -> Schedule:
         """What the workload gets without tuning: the baseline speed-ups are against."""
         ...

@@ -74,7 +74,7 @@ def table(results: list[WorkloadResult], unit: str = "s") -> str:
         best = r.best
         failed = sum(o.status != "ok" for _, o in r.trials)
         schedule = "(default)" if best is None or best[0] == r.default else \
-            (best[0].option_text() or "(plain loops)")
+            (best[0].text() or "(plain loops)")
         rows.append((
             short_op(r.workload.key),
             "x".join(map(str, r.workload.nest.extents)) + (f" ×{r.workload.count}"

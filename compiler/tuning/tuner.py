@@ -106,7 +106,10 @@ class Tuner:
              space: SearchSpace | None = None, index: int = 0, count: int = 1,
              default: tuple[Schedule, float | None] | None = None) -> WorkloadResult:
         started = time.perf_counter()
-        space = space or space_for(workload.nest, self.measurer.resources(workload))
+        if space is None:  # the target's own space, else the one derived from the loop nest
+            own = getattr(self.measurer, "space", None)
+            space = own(workload) if own else space_for(workload.nest,
+                                                        self.measurer.resources(workload))
         strategy = make_strategy(self.strategy, space, self.seed)
         known = self._known(workload)
         schedule, default_cost = default or self._default(workload, known)
