@@ -28,9 +28,10 @@ Fields (every one optional):
   A factor covering all iterations unrolls completely (register blocking).
 - `parallel`: a loop over a parallel dimension to run with OpenMP threads, or None.
 - `fuse`: how many elementwise consumers that follow the op are fused into its epilogue.
-- `dataflow`, `double_buffer` (the NPU, read by `linalg-to-npu`): how a matmul or convolution
-  maps onto the systolic array (`os`, `ws`, `is`; None: the configuration's), and whether
-  its tile moves overlap the computes. The C target ignores them.
+- `dataflow`, `double_buffer`, `conv` (the NPU, read by `linalg-to-npu`): how a matmul or
+  convolution maps onto the systolic array (`os`, `ws`, `is`; None: the configuration's),
+  whether its tile moves overlap the computes, and how a convolution becomes a GEMM
+  (`im2col`, the default, or `direct`). The C target ignores them.
 
 `validate` rejects an illegal schedule with a `ScheduleError` naming the op and the step.
 """
@@ -46,6 +47,7 @@ from tessera.compiler.diagnostics import TesseraError
 
 STEPS = ("tile", "interchange", "pack", "vectorize", "unroll", "parallelize", "fuse", "map")
 DATAFLOWS = (None, "os", "ws", "is")
+CONV_FORMS = (None, "im2col", "direct")
 VECTOR_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -112,6 +114,7 @@ class Schedule:
     fuse: int = 0
     dataflow: str | None = None
     double_buffer: bool = False
+    conv: str | None = None
 
     # -- derived --------------------------------------------------------------------------
 
@@ -169,6 +172,7 @@ class Schedule:
                 fuse=_int(data.get("fuse", 0), "fuse"),
                 dataflow=_dataflow(data.get("dataflow")),
                 double_buffer=_bool(data.get("double_buffer", False), "double_buffer"),
+                conv=_choice(data.get("conv"), CONV_FORMS, "conv"),
             )
         except TypeError as e:
             raise ScheduleError(f"schedule: {e}") from None
@@ -223,6 +227,8 @@ class Schedule:
             parts.append(f"dataflow={self.dataflow}")
         if self.double_buffer:
             parts.append("double_buffer")
+        if self.conv:
+            parts.append(f"conv={self.conv}")
         return " ".join(p for p in parts if p)
 
     # -- validation -----------------------------------------------------------------------
@@ -307,6 +313,8 @@ class Schedule:
             fail("fuse", f"count {self.fuse} is negative")
         if self.dataflow not in DATAFLOWS:
             fail("map", f"dataflow {self.dataflow!r} is not one of os, ws, is")
+        if self.conv not in CONV_FORMS:
+            fail("map", f"conv {self.conv!r} is not one of im2col, direct")
 
     # -- the transform-dialect form -------------------------------------------------------
 
@@ -381,8 +389,13 @@ def _plain(value: Any) -> Any:
 
 
 def _dataflow(value: Any) -> str | None:
-    if value is not None and value not in DATAFLOWS:
-        raise TypeError(f"dataflow: expected one of os, ws, is, got {value!r}")
+    return _choice(value, DATAFLOWS, "dataflow")
+
+
+def _choice(value: Any, choices: tuple, what: str) -> str | None:
+    if value not in choices:
+        names = ", ".join(c for c in choices if c)
+        raise TypeError(f"{what}: expected one of {names}, got {value!r}")
     return value
 
 

@@ -7,11 +7,12 @@ its vector unit.
   the configured array and dataflow: operand tiles moved into the scratchpad, the
   stationary tile preloaded (weight- and input-stationary), one `compute` per fold with the
   temporal dimension as long as the memories allow, results moved out of the accumulators.
-- `linalg.conv_2d_nchw_fchw` is the same GEMM per image through im2col: out[f, p] =
-  w[f, k] · im2col(x)[k, p] with k = (c, kh, kw) and p = (oh, ow); the weights are already
-  that matrix in DRAM, and each im2col tile is gathered straight from the image by strided
-  moves (`targets/npu/moves.py`), so no im2col buffer exists. Strides and dilations are
-  the moves' strides.
+- `linalg.conv_2d_nchw_fchw` is the same GEMM per image, out[f, p] = w[f, k] · x[k, p] over
+  the output pixels p = (oh, ow), in one of two forms (the schedule's `conv`): `im2col`
+  (k = (c, kh, kw), the weights as they lie in DRAM) or `direct` (k = (kh, kw, c), tap by
+  tap). Either way each tile is gathered straight from the image by strided moves
+  (`targets/npu/moves.py`), so no im2col buffer exists; strides and dilations are the
+  moves' strides.
 - Every other op the vector unit can run (elementwise generics, padding copies, pooling
   and other window reductions, flatten, transpose, broadcast, reduce) goes through
   `npu_vector.py`; fills become broadcasts of a one-element constant buffer.
@@ -19,7 +20,8 @@ its vector unit.
   the first compute of each output tile overwrites its accumulators.
 
 `double_buffer=true` alternates two halves of each memory so the moves of the next tile
-overlap the current compute. A matmul or convolution with a `tessera.schedule` attribute,
+overlap the current compute; `conv=direct` picks the direct form. A matmul or convolution
+with a `tessera.schedule` attribute,
 or tuned in the tuning database (`tuning_db="PATH"`, else the default database when it
 exists), takes its `dataflow` and `double_buffer` from there. The module records the configuration (`npu.config`), which
 the op verifiers and the simulator read. An op none of this handles is left in place for
@@ -40,6 +42,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from tessera.compiler.diagnostics import TesseraError
+from tessera.compiler.schedule import Schedule
 from tessera.dialects.npu import CONFIG_ATTR, NPU_OPS, Instruction
 from tessera.lowering.schedule import schedulable, to_generic
 from tessera.lowering.npu_vector import CONST_ATTR, Unsupported, VectorLowering, constant_value
@@ -52,6 +55,7 @@ class LinalgToNpuPass(ModulePass):
 
     config: str = "gemmini"
     double_buffer: bool = False
+    conv: str = "im2col"
     tuning_db: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -60,9 +64,13 @@ class LinalgToNpuPass(ModulePass):
 
         config = NpuConfig.parse(self.config)
         op.attributes[CONFIG_ATTR] = StringAttr(_config_text(config))
+        if self.conv not in ("im2col", "direct"):
+            raise TesseraError(f"linalg-to-npu: conv must be im2col or direct, got "
+                               f"'{self.conv}'")
         database = lookup_database(self.tuning_db or None)
+        default = Schedule(double_buffer=self.double_buffer, conv=self.conv)
         for function in [f for f in op.ops if isinstance(f, func.FuncOp)]:
-            _Lowering(config, self.double_buffer, function, database).run()
+            _Lowering(config, default, function, database).run()
 
 
 def _config_text(config) -> str:
@@ -72,8 +80,8 @@ def _config_text(config) -> str:
 class _Lowering:
     """One function's linalg ops, in order, replaced by npu instructions."""
 
-    def __init__(self, config, double_buffer: bool, function: func.FuncOp, tuning_db=None):
-        self.config, self.double_buffer, self.function = config, double_buffer, function
+    def __init__(self, config, default: Schedule, function: func.FuncOp, tuning_db=None):
+        self.config, self.default, self.function = config, default, function
         self.tuning_db = tuning_db
         self.values: dict[str, SSAValue] = {}  # DRAM names of the instructions -> buffers
         self.constants: dict[tuple, SSAValue] = {}
@@ -112,11 +120,12 @@ class _Lowering:
                     raise TesseraError.at_op(op, "linalg-to-npu: the op accumulates into a "
                                                  "buffer not zeroed just before; only C = A·B "
                                                  "maps onto the array yet")
-                config, double_buffer = self.mapping(op)
+                config, schedule = self.mapping(op)
                 instructions = (
-                    self.matmul(op, absorbed, config, double_buffer)
+                    self.matmul(op, absorbed, config, schedule.double_buffer)
                     if isinstance(op, linalg.MatmulOp)
-                    else self.conv(op, absorbed, config, double_buffer))
+                    else self.conv(op, absorbed, config, schedule.double_buffer,
+                                   schedule.conv or "im2col"))
                 self.replace(op, instructions)
                 # Nothing runs between the fill and the op, and the op's stream writes every
                 # element before anything reads it: the zeros are never seen.
@@ -229,8 +238,9 @@ class _Lowering:
         return sources, target, scale
 
     def mapping(self, op: Operation):
-        """The configuration (its dataflow) and double buffering this op runs with: its
-        `tessera.schedule` attribute's, else the tuning database's best, else the pass's."""
+        """The configuration (its dataflow) and the schedule (double buffering, the form of
+        a convolution) this op runs with: its `tessera.schedule` attribute's, else the
+        tuning database's best, else the pass's options."""
         from tessera.lowering.schedule import SCHEDULE_ATTR, schedule_from_attr
 
         schedule = None
@@ -243,9 +253,9 @@ class _Lowering:
             if tunable(op):
                 schedule = tuned_schedule(workload_key(op), self.tuning_db, self.config)
         if schedule is None:
-            return self.config, self.double_buffer
+            return self.config, self.default
         dataflow = schedule.dataflow or self.config.dataflow
-        return replace(self.config, dataflow=dataflow), schedule.double_buffer
+        return replace(self.config, dataflow=dataflow), schedule
 
     def matmul(self, op: linalg.MatmulOp, absorbed: set, config,
                double_buffer: bool) -> list[Instruction]:
@@ -257,9 +267,15 @@ class _Lowering:
                     double_buffer=double_buffer, scale=scale)
 
     def conv(self, op: linalg.Conv2DNchwFchwOp, absorbed: set, config,
-             double_buffer: bool) -> list[Instruction]:
-        """Per image: out[f, p] = Σ_k w[f, k] · im2col(x)[k, p], k = (c, kh, kw) and
-        p = (oh, ow); the im2col tiles are gathered straight from the image."""
+             double_buffer: bool, form: str) -> list[Instruction]:
+        """Per image, a GEMM out[f, p] = Σ_k w[f, k] · x[k, p] over the output pixels
+        p = (oh, ow), its tiles gathered straight from the image and the weights:
+
+        - `im2col` reduces over k = (c, kh, kw), the weights' own layout, so the weights are
+          the A matrix as they lie in DRAM and each B row is one filter tap of one channel;
+        - `direct` reduces over k = (kh, kw, c), tap by tap as the seven-loop convolution
+          does: each tap is a GEMM of the weights' slice for that tap (a strided gather)
+          with the image shifted by the tap (whole channel planes, one move per tile)."""
         from tessera.targets.npu.kernels import gemm
 
         (x, w), out, scale = self._operands(op, absorbed)
@@ -269,23 +285,37 @@ class _Lowering:
         sh, sw = _pair(op, "strides")
         dh, dw = _pair(op, "dilations")
         k_total, pixels = channels * kh * kw, oh * ow
-        x_name = self.name(x)
+        x_name, w_name = self.name(x), self.name(w)
+
+        def taps(k, kt):
+            """(channel, row, column) of reduction indices k..k+kt."""
+            if form == "direct":
+                r, s, c = np.unravel_index(np.arange(k, k + kt), (kh, kw, channels))
+            else:
+                c, r, s = np.unravel_index(np.arange(k, k + kt), (channels, kh, kw))
+            return c, r, s
+
+        def load_a(region, i, m, k, kt):
+            c, r, s = taps(k, kt)
+            rows = np.arange(i, i + m) * k_total
+            cols = c * kh * kw + r * kw + s
+            return gather(w_name, (rows[:, None] + cols[None, :]).ravel(), region)
 
         instructions: list[Instruction] = []
         for image in range(batch):
             base = image * channels * height * width
 
             def load_b(region, k, kt, j, n, base=base):
-                c, r, s = np.unravel_index(np.arange(k, k + kt), (channels, kh, kw))
+                c, r, s = taps(k, kt)
                 y, xx = np.unravel_index(np.arange(j, j + n), (oh, ow))
                 rows = base + c * height * width + r * dh * width + s * dw
                 cols = y * sh * width + xx * sw
                 return gather(x_name, (rows[:, None] + cols[None, :]).ravel(), region)
 
-            instructions += gemm(config, filters, k_total, pixels, self.name(w), x_name,
+            instructions += gemm(config, filters, k_total, pixels, w_name, x_name,
                                  self.name(out), c_offset=image * filters * pixels,
-                                 double_buffer=double_buffer, load_b=load_b,
-                                 scale=scale)
+                                 double_buffer=double_buffer, scale=scale, load_b=load_b,
+                                 load_a=load_a if form == "direct" else None)
         return instructions
 
 

@@ -128,18 +128,18 @@ class NpuBackend:
 
     def __init__(self, config: str | NpuConfig = "gemmini", mode: str = "overlapped",
                  double_buffer: bool = False, trace: str | None = None,
-                 tuning_db: str | None = None):
+                 tuning_db: str | None = None, conv: str = "im2col"):
         self.config = config if isinstance(config, NpuConfig) else NpuConfig.parse(config)
         if mode not in ("overlapped", "scalesim"):
             raise TesseraError(f"npu target: mode must be overlapped or scalesim, got {mode!r}")
         self.mode, self.double_buffer, self.trace = mode, double_buffer, trace
-        self.tuning_db = tuning_db
+        self.tuning_db, self.conv = tuning_db, conv
 
     def pipeline(self) -> str:
         text = ",".join(f"{k}={v}" for k, v in self.config.to_json().items())
         tuned = f' tuning_db="{self.tuning_db}"' if self.tuning_db is not None else ""
         return (f'lower-to-buffers,linalg-to-npu{{config="{text}" '
-                f'double_buffer={str(self.double_buffer).lower()}{tuned}}}')
+                f'double_buffer={str(self.double_buffer).lower()} conv={self.conv}{tuned}}}')
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         from tessera.compiler.pipelines import run_pipeline

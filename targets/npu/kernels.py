@@ -130,6 +130,7 @@ def gemm(config: NpuConfig, M: int, K: int, N: int, a: str = "a", b: str = "b",
          c: str = "c", a_offset: int = 0, b_offset: int = 0, c_offset: int = 0,
          double_buffer: bool = False, act: str = "none", scale: float | None = None,
          sp_base: int = 0, acc_base: int = 0,
+         load_a: Callable[[Region, int, int, int, int], list[Instruction]] | None = None,
          load_b: Callable[[Region, int, int, int, int], list[Instruction]] | None = None,
          ) -> list[Instruction]:
     """C = act(A·B)·scale for row-major DRAM buffers A (M×K at `a`+`a_offset`), B (K×N) and
@@ -137,7 +138,8 @@ def gemm(config: NpuConfig, M: int, K: int, N: int, a: str = "a", b: str = "b",
     (the requantization on the way out) and 1 for f32. `sp_base`/`acc_base` leave the local
     memories below them alone. `load_b(region, k, kt, j, n)`, when given, returns the moves
     that fill `region` with B[k:k+kt, j:j+n] (B need not be a matrix in DRAM: a
-    convolution's im2col view, gathered from the image)."""
+    convolution's im2col view, gathered from the image); `load_a(region, i, m, k, kt)` the
+    same for A[i:i+m, k:k+kt]."""
     for name, value in (("M", M), ("K", K), ("N", N)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise TesseraError(f"gemm: {name} must be a positive integer, got {value!r}")
@@ -174,8 +176,9 @@ def gemm(config: NpuConfig, M: int, K: int, N: int, a: str = "a", b: str = "b",
             slot = (current[which] + 1) % slots
             held[which][slot] = key
             region = Region("sp", buffers[which][slot], rows, cols)
-            if which == "b" and load_b is not None:
-                out.extend(load_b(region, *key))
+            loader = load_a if which == "a" else load_b
+            if loader is not None:
+                out.extend(loader(region, *key))
             else:
                 out.append(Mvin(region, dram, offset, stride))
         current[which] = slot

@@ -1,7 +1,7 @@
 """Tuning for the NPU: schedules measured in simulated cycles.
 
 The search space of a matmul or convolution on the array is its mapping: the dataflow
-(`os`, `ws`, `is`) and double buffering, declared like the C target's spaces
+(`os`, `ws`, `is`), double buffering and a convolution's form (im2col or direct), declared like the C target's spaces
 (`compiler/tuning/space.py`); other ops have nothing to choose (the vector unit runs them
 one way). `NpuMeasurer` lowers a workload's kernel with each candidate's mapping, runs it
 on the simulator, and reports the overlapped total cycles: deterministic, so a search is
@@ -35,15 +35,19 @@ def target_key(config: NpuConfig) -> str:
 
 
 def npu_space(workload: Workload) -> SearchSpace:
-    """Dataflow × double buffering for ops on the array; an empty space otherwise."""
+    """Dataflow × double buffering (× the convolution's form) for ops on the array; an
+    empty space otherwise."""
     nest = workload.nest
-    on_array = workload.key.startswith(("linalg.matmul(", "linalg.conv_2d_nchw_fchw("))
+    conv = workload.key.startswith("linalg.conv_2d_nchw_fchw(")
+    on_array = conv or workload.key.startswith("linalg.matmul(")
     space = SearchSpace(nest, "systolic" if on_array else "vector-unit")
     if on_array:
         space.knob("dataflow", DATAFLOWS, "which two GEMM dimensions the array holds")
         space.knob("double_buffer", (False, True), "moves of the next tile overlap compute")
+        space.knob("conv", ("im2col", "direct") if conv else (None,),
+                   "the convolution's reduction order: (c, kh, kw) or tap by tap")
         space.build = lambda x: Schedule(dataflow=x["dataflow"],
-                                         double_buffer=x["double_buffer"])
+                                         double_buffer=x["double_buffer"], conv=x["conv"])
     else:
         space.knob("mapping", ("vector-unit",), "nothing to choose")
         space.constrain("nothing to tune", lambda x: False)

@@ -179,3 +179,28 @@ def test_an_f32_array_refuses_a_quantized_matmul():
     npu = tessera.compile(QUANTIZED.replace("SCALE", "0.5"), target="npu")
     with pytest.raises(TesseraError, match="configure dtype=i8 for quantized ops"):
         npu.qmatmul(*npu.example_inputs("qmatmul"))
+
+
+@pytest.mark.parametrize("example, dtype", [("lenet5", "f32"), ("resnet_block", "f32"),
+                                            ("lenet5_int8", "i8")])
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+def test_both_forms_of_convolution_agree(example, dtype, dataflow):
+    """im2col reduces over (c, kh, kw), direct tap by tap over (kh, kw, c): the same values
+    (bit for bit in int8), different moves and cycles."""
+    source = EXAMPLES / f"{example}.tsr"
+    reference = tessera.compile(source, target="interp")
+    args = reference.example_inputs(example, seed=2)
+    want = reference.function(example)(*args)
+    cycles = {}
+    for form in ("im2col", "direct"):
+        npu = tessera.compile(source, target="npu", conv=form,
+                              config=f"gemmini,dataflow={dataflow},dtype={dtype}")
+        function = npu.function(example)
+        arrays, bindings = function.prepare(*args)
+        call = npu.compiled(function.syntax, bindings)
+        got = call(*arrays)[0]
+        from tessera.compiler.agreement import compare
+
+        assert compare(got, want).ok  # exact for integers
+        cycles[form] = call.report.total_cycles
+    assert cycles["im2col"] != cycles["direct"]
