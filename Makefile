@@ -13,6 +13,12 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 BENCH_STAMP := $(VENV)/.installed-bench
 BENCH_ARGS ?=
 
+# SCALE-Sim (PyPI `scalesim` 3.0.0) needs numpy < 2.4 (through numba), so it gets its own
+# virtual environment; bench/scalesim_runner.py runs in it, called from bench/npu.py.
+SCALESIM_VENV := .venv-scalesim
+SCALESIM_STAMP := $(SCALESIM_VENV)/.installed
+SCALESIM_PACKAGES := 'scalesim==3.0.0' 'numpy<2.4'
+
 .PHONY: demo test pytest lit install bench bench-tuning bench-npu scalesim clean
 
 $(BIN)/python:
@@ -32,7 +38,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(RUN) $(BIN)/python -m tessera.tools.demo examples/lenet5.tsr
 
-pytest: $(STAMP)
+# The suite also checks the NPU simulator against SCALE-Sim itself (its own venv).
+pytest: $(STAMP) $(SCALESIM_STAMP)
 	$(RUN) $(BIN)/python -m pytest
 
 lit: $(STAMP)
@@ -57,11 +64,6 @@ bench: $(BENCH_STAMP)
 bench-tuning: $(BENCH_STAMP)
 	$(RUN) $(BIN)/python -m bench.tuning $(BENCH_ARGS)
 
-# SCALE-Sim (PyPI `scalesim` 3.0.0) needs numpy < 2.4 (through numba), so it gets its own
-# virtual environment; bench/scalesim_runner.py runs in it, called from bench/npu.py.
-SCALESIM_VENV := .venv-scalesim
-SCALESIM_STAMP := $(SCALESIM_VENV)/.installed
-SCALESIM_PACKAGES := 'scalesim==3.0.0' 'numpy<2.4'
 
 $(SCALESIM_STAMP):
 	$(PYTHON) -m venv $(SCALESIM_VENV)
@@ -78,4 +80,4 @@ bench-npu: $(BENCH_STAMP) $(SCALESIM_STAMP)
 	$(RUN) $(BIN)/python -m bench.npu --scalesim-python $(SCALESIM_VENV)/bin/python $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(SCALESIM_VENV) build *.egg-info
