@@ -1,4 +1,5 @@
-"""Suite-wide settings: compilation in tests must not depend on the machine's tuning runs."""
+"""Suite-wide settings: compilation must not depend on the machine's tuning runs, and every
+kernel compiled must be warning-free."""
 
 import os
 
@@ -6,3 +7,6 @@ import os
 # schedules every test compiles with, once someone has tuned on this machine. Tests of the
 # lookup set their own database.
 os.environ["TESSERA_TUNING_DB"] = "none"
+
+# Every kernel the suite compiles must be free of warnings (targets/c/build.py appends these).
+os.environ["TESSERA_CFLAGS"] = "-Wall -Wextra -Werror"

@@ -108,9 +108,11 @@ def uses_openmp(source: str) -> bool:
 
 
 def build_flags(source: str, flags: Sequence[str], extra_flags: Sequence[str] = ()) -> list[str]:
-    """The flags `source` is compiled with: `flags`, then `extra_flags`, then `-fopenmp`
-    when the source needs it and the flags do not say so already."""
-    all_flags = [*flags, *extra_flags]
+    """The flags `source` is compiled with: `flags`, then `$TESSERA_CFLAGS` (the test
+    suite sets `-Wall -Wextra -Werror`, so every kernel it compiles must be warning-free),
+    then `extra_flags`, then `-fopenmp` when the source needs it and the flags do not say
+    so already."""
+    all_flags = [*flags, *shlex.split(os.environ.get("TESSERA_CFLAGS", "")), *extra_flags]
     if uses_openmp(source) and OPENMP_FLAG not in all_flags:
         all_flags.append(OPENMP_FLAG)
     return all_flags

@@ -26,11 +26,14 @@ def matmul(a: f32[M, K], b: f32[K, N]) -> f32[M, N] {
 """
 
 # Stand-ins for candidates gone bad, with the kernel's calling convention.
+USED = "(void)a; (void)b; (void)c;"  # the suite compiles with -Wall -Wextra -Werror
 BAD_KERNELS = {
-    "crash": "void tsr_kernel(float *a, float *b, float *c) { *(volatile int *)0 = 1; }",
-    "timeout": "void tsr_kernel(float *a, float *b, float *c) { for (volatile int i = 0;; i++); }",
-    "wrong": "void tsr_kernel(float *a, float *b, float *c) { c[7] = 1e9f; }",
-    "abort": "#include <stdlib.h>\nvoid tsr_kernel(float *a, float *b, float *c) { abort(); }",
+    "crash": f"void tsr_kernel(float *a, float *b, float *c) {{ {USED} *(volatile int *)0 = 1; }}",
+    "timeout": f"void tsr_kernel(float *a, float *b, float *c) {{ {USED} "
+               f"for (volatile int i = 0;; i++); }}",
+    "wrong": "void tsr_kernel(float *a, float *b, float *c) { (void)a; (void)b; c[7] = 1e9f; }",
+    "abort": f"#include <stdlib.h>\nvoid tsr_kernel(float *a, float *b, float *c) {{ {USED} "
+             f"abort(); }}",
 }
 
 
