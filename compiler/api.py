@@ -102,7 +102,7 @@ def coerce(fn: S.Function, arrays: Sequence) -> list[np.ndarray]:
                     f"floating-point values ({arr.dtype})"
                 )
             arr = arr.astype(want)
-        out.append(np.ascontiguousarray(arr))
+        out.append(np.require(arr, requirements='C'))  # keeps rank 0 (ascontiguousarray does not)
     return out
 
 

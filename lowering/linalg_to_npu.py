@@ -235,6 +235,7 @@ class _Lowering:
         absorbed.add(generic)
         generic.detach()
         generic.erase()
+        _define_before(target, op)  # the op's stream now writes the requantized buffer
         return sources, target, scale
 
     def mapping(self, op: Operation):
@@ -317,6 +318,19 @@ class _Lowering:
                                  double_buffer=double_buffer, scale=scale, load_b=load_b,
                                  load_a=load_a if form == "direct" else None)
         return instructions
+
+
+def _define_before(value: SSAValue, op: Operation) -> None:
+    """Move the `memref.alloc` of `value` above `op` if it comes after it."""
+    alloc = value.owner
+    if not isinstance(alloc, memref.AllocOp) or alloc.parent_block() is not op.parent_block():
+        return
+    later = op.next_op
+    while later is not None and later is not alloc:
+        later = later.next_op
+    if later is alloc:
+        alloc.detach()
+        op.parent_block().insert_op_before(alloc, op)
 
 
 def _body(generic: linalg.GenericOp) -> list[Operation]:

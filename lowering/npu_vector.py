@@ -254,8 +254,8 @@ class _Body:
         if name in UNARY:
             out.append(Vector(UNARY[name], dst, self._region(operands[0], region, out, n)))
             return dst
-        if name in ("arith.subf", "arith.divf") or not any(isinstance(o, float)
-                                                          for o in operands):
+        if name in ("arith.subf", "arith.subi", "arith.divf") or not any(
+                isinstance(o, float) for o in operands):  # not commutative: keep the order
             a, b = (self._region(o, region, out, n) for o in operands)
             out.append(Vector(BINARY[name], dst, a, b))
             return dst

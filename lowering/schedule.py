@@ -389,6 +389,12 @@ class SchedulePass(ModulePass):
                 between = following
         generic = to_generic(target)
         generic.attributes.pop(SCHEDULE_ATTR, None)
+        # An input the body never reads (a pooling window's shape operand) is not moved:
+        # packing it would copy memory nothing wrote.
+        args = generic.body.block.args
+        unread = [p for p in record.pack if not args[p[0]].uses]
+        if unread:
+            record = replace(record, pack=tuple(p for p in record.pack if p not in unread))
         epilogues = epilogues_for(generic, chain)
         generate(generic, record, epilogues, op_name)
         dead = [e.op.outputs[0] for e in epilogues if not e.store]

@@ -233,8 +233,13 @@ class ExtraFunctions(InterpreterFunctions):
 
     @impl(arith.FPToSIOp)
     def run_fptosi(self, interpreter: Interpreter, op: arith.FPToSIOp, args: PythonValues):
+        # Saturating, as the C target's (like llvm.fptosi.sat) and requantize's reference.
         bits = _bits(interpreter, op.result.type)
-        return (_signed(int(args[0]), bits),)
+        value = float(args[0])
+        if value != value:
+            return (0,)
+        low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        return (int(min(max(value, low), high)),)
 
     @impl(arith.FPToUIOp)
     def run_fptoui(self, interpreter: Interpreter, op: arith.FPToUIOp, args: PythonValues):

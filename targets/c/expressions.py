@@ -63,6 +63,7 @@ _CONVERSIONS = (arith.SIToFPOp, arith.UIToFPOp, arith.ExtFOp, arith.TruncFOp, ar
 _PURE_OPS = frozenset([
     *_FLOAT_BINARY, *_WRAPPING_BINARY, *_BITWISE_BINARY, *_INTEGER_HELPERS, *_UNSIGNED_BINARY,
     *_SELECTING_BINARY, *_MATH_FUNCTIONS, *_CONVERSIONS, arith.NegfOp, math.RsqrtOp,
+    math.AbsIOp,
     arith.MaximumfOp, arith.MinimumfOp, arith.CmpfOp, arith.CmpiOp, arith.SelectOp,
 ])
 # Pure ops whose vector form is C's vector operator: lane for lane the scalar IEEE operation.
@@ -149,6 +150,9 @@ class ExpressionPrinter:
             return self.wrap(f"({exact}){self.ref(operands[0])}", key)
         if key == "i1":
             raise TesseraError.at_op(op, f"c target: cannot emit '{op.name}' on i1")
+        if kind is math.AbsIOp:  # in unsigned arithmetic: |INT_MIN| wraps, as in LLVM
+            u, x = wide_unsigned(key), self.ref(operands[0])
+            return self.wrap(f"({x} < 0 ? ({u})0 - ({u}){x} : ({u}){x})", key)
         if kind is arith.FPToSIOp:
             source = element_key(operands[0].type, op)
             name = self.helper(f"tessera_fptosi_{source}_{key}",
@@ -164,6 +168,8 @@ class ExpressionPrinter:
             a, b = self.ref(operands[0]), self.ref(operands[1])
             return f"({t})(({exact}){a} {_UNSIGNED_BINARY[kind]} ({exact}){b})"
         if kind in _SELECTING_BINARY:
+            if operands[0] == operands[1]:  # max(x, x): x (and no tautological comparison)
+                return self.ref(operands[0])
             operator, unsigned = _SELECTING_BINARY[kind]
             a, b = self.ref(operands[0]), self.ref(operands[1])
             ca, cb = (f"({UNSIGNED_TYPES[key]}){a}", f"({UNSIGNED_TYPES[key]}){b}") \
