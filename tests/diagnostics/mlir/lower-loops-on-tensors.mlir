@@ -1,0 +1,6 @@
+// RUN: tessera-opt %s -p graph-to-linalg,linalg-to-loops
+// EXPECT: lower-loops-on-tensors.mlir:4:3: error: linalg-to-loops: 'linalg.generic' works on tensors; run bufferize first
+func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = graph.relu %a : tensor<4xf32> -> tensor<4xf32>
+  func.return %0 : tensor<4xf32>
+}

@@ -1,0 +1,6 @@
+// RUN: tessera-opt %s -p schedule
+// EXPECT: attr-field-type.mlir:4:3: error: 'tessera.schedule': schedule: vector: expected an integer, got 'wide'
+func.func @mm(%a: memref<8x6xf32>, %b: memref<6x16xf32>, %c: memref<8x16xf32> {tessera.out}) {
+  linalg.matmul {tessera.schedule = {vector = "wide"}} ins(%a, %b : memref<8x6xf32>, memref<6x16xf32>) outs(%c : memref<8x16xf32>)
+  func.return
+}

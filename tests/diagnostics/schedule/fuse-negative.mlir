@@ -1,0 +1,6 @@
+// RUN: tessera-opt %s -p 'schedule{fuse=-1}'
+// EXPECT: fuse-negative.mlir:4:3: error: schedule of 'linalg.matmul': fuse: count -1 is negative
+func.func @mm(%a: memref<8x6xf32>, %b: memref<6x16xf32>, %c: memref<8x16xf32> {tessera.out}) {
+  linalg.matmul ins(%a, %b : memref<8x6xf32>, memref<6x16xf32>) outs(%c : memref<8x16xf32>)
+  func.return
+}
