@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     run.add_argument("--inputs", metavar="FILE.npz", help="inputs by parameter name")
     run.add_argument("--save", metavar="FILE.npz", help="write the inputs and results")
-    run.add_argument("--repeat", type=int, default=None,
+    run.add_argument("--repeat", type=_positive, default=None,
                      help="timed calls (default: as many as fit in about a second, 3..1000)")
     run.add_argument("--npu-config", metavar="CONFIG",
                      help="the NPU (--target npu): a preset (gemmini, tpu-128, tpu-256), "
