@@ -136,7 +136,17 @@ class TesseraOptMain(xDSLOptMain):
                 print("\n\n\n")
             started = time.perf_counter()
 
-        self.pipeline = PassPipeline.parse_spec(self.available_passes, self.args.passes, between)
+        from xdsl.utils.exceptions import ArgSpecParseError
+
+        from tessera.compiler.diagnostics import TesseraError
+
+        try:
+            self.pipeline = PassPipeline.parse_spec(self.available_passes, self.args.passes,
+                                                    between)
+        except ArgSpecParseError as e:  # a BaseException in xDSL: not an internal error
+            raise TesseraError(f"pass pipeline '{self.args.passes}': {e}") from None
+        except ValueError as e:  # an unknown pass or option, an option of the wrong type
+            raise TesseraError(f"pass pipeline '{self.args.passes}': {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
