@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -94,7 +95,7 @@ def run_command(args: argparse.Namespace) -> int:
     elif args.npu_config or args.npu_trace:
         raise TesseraError("--npu-config and --npu-trace apply to --target npu")
     target = backend(args.target, **options)
-    text, filename = read_source(args.file)
+    text, filename = read_source(Path(args.file))  # a path, whatever its name
     program = Program(text, filename, args.target, parse_bindings(args.bind))
     entry = args.entry or default_entry(program._syntax, filename)
     if args.inputs:
@@ -141,7 +142,7 @@ def tune_command(args: argparse.Namespace) -> int:
     db = args.db or default_database()
     bar = ProgressBar("cycles" if args.target == "npu" else "s")
     try:
-        results = tune(args.file, entry=args.entry, bindings=parse_bindings(args.bind),
+        results = tune(Path(args.file), entry=args.entry, bindings=parse_bindings(args.bind),
                        target=args.target, strategy=args.strategy, trials=args.trials,
                        time_budget=args.time_budget, db=db, seed=args.seed,
                        runner=args.runner, progress=bar, **options)
