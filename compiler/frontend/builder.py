@@ -8,6 +8,8 @@ Everything the user can get wrong becomes a located `TesseraError`. The builtins
 
 from __future__ import annotations
 
+import numpy as np
+
 import difflib
 from collections.abc import Callable
 
@@ -291,6 +293,24 @@ class FunctionBuilder:
                 f"the number {lit.value} is not an integer but meets an "
                 f"{G.type_name(element_type)} tensor",
             )
+        name = G.type_name(element_type)
+        if not G.is_float(element_type):
+            bits = element_type.width.data
+            low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            if not low <= lit.value <= high:
+                raise self.error(lit.pos, f"the number {lit.value} does not fit {name} "
+                                          f"({low}..{high})")
+        else:
+            largest = float(np.finfo(np.float32 if name == "f32" else np.float64).max)
+            try:
+                fits = abs(float(lit.value)) <= largest or lit.value != lit.value
+            except OverflowError:
+                fits = False
+            if not fits:
+                text = (f"{lit.value:.6g}" if isinstance(lit.value, float)
+                        else f"{str(lit.value)[:12]}… ({len(str(lit.value))} digits)")
+                raise self.error(lit.pos, f"the number {text} is too large for {name} "
+                                          f"(at most {largest:.6g})")
         return self.emit(G.ConstantOp.scalar(lit.value, element_type), lit.pos)
 
     def broadcast_literal(self, lit: Literal, t: Attribute, pos: S.Pos) -> SSAValue:
