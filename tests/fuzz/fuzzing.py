@@ -75,9 +75,24 @@ KNOWN_BUGS: list[tuple] = [
     (ValueError, r"invalid literal for int\(\) with base 10",
      "a numeric but non-decimal character (², ¼) where .mlir has a number (xDSL's lexer "
      "starts an integer token at str.isnumeric())", "xdsl/utils/mlir_lexer"),
+    (AssertionError, r"",
+     "linalg.generic whose indexing_maps is not an array (`{indexing_maps}`; an assert in "
+     "xDSL's parser)", "xdsl/dialects/linalg/"),
     (ValueError, r"values to unpack",
      "a linalg convolution or pooling op whose strides or dilations do not have 2 values "
      "(xDSL's verifier)", "xdsl/dialects/linalg/"),
+    (OverflowError, r"int too big to convert",
+     "a hexadecimal float literal wider than its type (0x255FC00000 : f32; xDSL's parser)",
+     "xdsl/parser/"),
+    (OverflowError, r"too many digits in integer",
+     "an integer type of an absurd width (i99999999999999999999; xDSL computes its bounds "
+     "as 1 << width)", "xdsl/utils/comparisons"),
+    (ValueError, r"Forward declared values do not have an owner",
+     "a value used before its definition in a nested region (scf.for iter_args(%x = %s) "
+     "with %s defined in the body; xDSL's verifier)", "xdsl/parser/core"),
+    (ZeroDivisionError, r"by zero",
+     "an affine map dividing by zero (d0 mod 0, floordiv 0, ceildiv 0) in a linalg op "
+     "(xDSL's verifier evaluates it)", "xdsl/ir/affine/"),
     (NotImplementedError, r"Format not implemented for i\d+",
      "a dense array of an integer type wider than 64 bits (array<i640: 1>; xDSL's parser)",
      "xdsl/dialects/builtin"),
