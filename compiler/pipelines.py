@@ -22,6 +22,9 @@ PIPELINES: dict[str, str] = {
     # ... -> what the C emitter prints: scheduled loop nests (the default schedule where none
     # is given), no affine left.
     "lower-to-c": "lower-to-buffers,schedule,linalg-to-loops,lower-affine,canonicalize,cse",
+    # ... -> what the CUDA emitter prints: host functions launching outlined gpu.func kernels.
+    "lower-to-cuda": "lower-to-buffers,linalg-to-gpu,gpu-outline-kernels,lower-affine,"
+                     "canonicalize,cse",
 }
 # The C target without schedules: the naive loop nests, for comparison.
 NAIVE_C = "lower-to-loops,lower-affine,canonicalize,cse"
@@ -94,3 +97,10 @@ class LowerToC(NamedPipeline):
     """graph -> the loop level the C target prints."""
 
     name = "lower-to-c"
+
+
+@dataclass(frozen=True)
+class LowerToCuda(NamedPipeline):
+    """graph -> host functions and gpu.func kernels, what the CUDA target prints."""
+
+    name = "lower-to-cuda"

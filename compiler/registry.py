@@ -27,15 +27,19 @@ PASSES: dict[str, str] = {
     "schedule": "tessera.lowering.schedule:SchedulePass",
     "transform-interpreter": "tessera.lowering.transform_interpreter:TransformInterpreterPass",
     "linalg-to-npu": "tessera.lowering.linalg_to_npu:LinalgToNpuPass",
+    "linalg-to-gpu": "tessera.lowering.linalg_to_gpu:LinalgToGpuPass",
+    "gpu-outline-kernels": "tessera.lowering.gpu_outline_kernels:GpuOutlineKernelsPass",
     # Named pipelines (compiler/pipelines.py) are passes too.
     "lower-to-linalg": "tessera.compiler.pipelines:LowerToLinalg",
     "lower-to-buffers": "tessera.compiler.pipelines:LowerToBuffers",
     "lower-to-loops": "tessera.compiler.pipelines:LowerToLoops",
     "lower-to-c": "tessera.compiler.pipelines:LowerToC",
+    "lower-to-cuda": "tessera.compiler.pipelines:LowerToCuda",
 }
 
 TARGETS: dict[str, str] = {
     "c": "tessera.targets.c.emitter:CTarget",
+    "cuda": "tessera.targets.cuda.emitter:CudaTarget",
     "transform": "tessera.targets.schedule_script:ScheduleScriptTarget",
     "npu-asm": "tessera.targets.npu.backend:NpuAsmTarget",
 }

@@ -187,6 +187,9 @@ class _ModulePrinter:
 class _FunctionPrinter(ExpressionPrinter, VectorPrinter):
     """Prints one func.func: a `void` C function over its structured body."""
 
+    # How each statement op prints (set below the class; a subclass may extend it).
+    statements: ClassVar[dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]]]
+
     def __init__(self, module: _ModulePrinter, op: func.FuncOp):
         self.module = module
         self.op = op
@@ -327,7 +330,7 @@ class _FunctionPrinter(ExpressionPrinter, VectorPrinter):
 
     def print_ops(self, block: Block) -> None:
         for op in block.ops:
-            statement = _STATEMENTS.get(type(op))
+            statement = self.statements.get(type(op))
             if statement is not None:
                 statement(self, op)
             else:
@@ -616,6 +619,9 @@ _STATEMENTS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]
     vector.InsertOp: _FunctionPrinter.print_vector_insert,
     vector.ExtractOp: _FunctionPrinter.print_vector_extract,
 }
+
+
+_FunctionPrinter.statements = _STATEMENTS
 
 
 def emit_c(module: ModuleOp) -> str:
