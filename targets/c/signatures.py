@@ -6,7 +6,7 @@ every function's parameters without parsing C.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from xdsl.dialects import func, memref, vector
@@ -181,11 +181,15 @@ def _is_out(op: func.FuncOp, index: int) -> bool:
     return "tessera.out" in op.arg_attrs.data[index].data
 
 
-def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]:
+def _written_memref_args(funcs: dict[str, func.FuncOp],
+                         reads_only: Callable[[Operation, int], bool] | None = None
+                         ) -> dict[str, list[bool]]:
     """Which memref arguments each function may write, through calls included.
 
     A fixpoint over the call graph. Any use other than a (scalar or vector) load or a copy
-    source counts as a write, so the answer errs towards "written" (that only costs a `const`).
+    source counts as a write, so the answer errs towards "written" (that only costs a `const`);
+    `reads_only(op, operand_index)`, when given, vouches for more uses (a target's own ops,
+    such as a kernel launch whose kernel only reads that argument).
     """
     written = {
         name: [isinstance(t, MemRefType) and op.is_declaration
@@ -199,6 +203,8 @@ def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]
             if isinstance(user, (memref.LoadOp, vector.LoadOp)):
                 continue
             if isinstance(user, memref.CopyOp) and use.index == 0:
+                continue
+            if reads_only is not None and reads_only(user, use.index):
                 continue
             if isinstance(user, func.CallOp) and user.callee.string_value() in written:
                 callee_written = written[user.callee.string_value()]
@@ -220,7 +226,9 @@ def _written_memref_args(funcs: dict[str, func.FuncOp]) -> dict[str, list[bool]]
     return written
 
 
-def c_signatures(module: ModuleOp) -> dict[str, CSignature]:
+def c_signatures(module: ModuleOp,
+                 reads_only: Callable[[Operation, int], bool] | None = None
+                 ) -> dict[str, CSignature]:
     """The C signature of every function in `module`, by symbol name.
 
     Raises a located TesseraError for a function C cannot express: one that returns values
@@ -228,7 +236,7 @@ def c_signatures(module: ModuleOp) -> dict[str, CSignature]:
     """
     funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     names = c_symbol_names(module)
-    written = _written_memref_args(funcs)
+    written = _written_memref_args(funcs, reads_only)
     signatures = {}
     for symbol, op in funcs.items():
         if op.function_type.outputs.data:

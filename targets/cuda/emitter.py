@@ -38,6 +38,7 @@ from tessera.compiler.diagnostics import TesseraError
 from tessera.targets.c.emitter import _STATEMENTS, _FunctionPrinter, _ModulePrinter, _Scope
 from tessera.targets.c.signatures import (
     C_TYPES,
+    c_signatures,
     ELEMENT_SIZES,
     INCLUDES,
     CSignature,
@@ -80,6 +81,28 @@ def _written_kernel_args(kernel: gpu.FuncOp) -> list[bool]:
             for arg in kernel.body.block.args]
 
 
+def _kernel_symbol(op: gpu.LaunchFuncOp) -> str:
+    return "::".join([op.kernel.root_reference.data,
+                      *(r.data for r in op.kernel.nested_references.data)])
+
+
+def cuda_signatures(module: ModuleOp) -> dict[str, CSignature]:
+    """The host functions' signatures (`c_signatures`), an argument that kernels only read
+    counting as read."""
+    kernels = {f"{m.sym_name.data}::{k.sym_name.data}": _written_kernel_args(k)
+               for m in module.ops if isinstance(m, gpu.ModuleOp)
+               for k in m.body.block.ops if isinstance(k, gpu.FuncOp)}
+
+    def reads_only(op: Operation, index: int) -> bool:
+        if not isinstance(op, gpu.LaunchFuncOp) or _kernel_symbol(op) not in kernels:
+            return False
+        position = index - (len(op.operands) - len(op.kernelOperands))
+        written = kernels[_kernel_symbol(op)]
+        return 0 <= position < len(written) and not written[position]
+
+    return c_signatures(module, reads_only)
+
+
 class _CudaModulePrinter(_ModulePrinter):
     def __init__(self, module: ModuleOp):
         super().__init__(module)
@@ -95,6 +118,7 @@ class _CudaModulePrinter(_ModulePrinter):
                     self.kernels[symbol] = kernel
                     # `tsk_` cannot collide with the host functions' `tsr_` names.
                     self.kernel_names[symbol] = "tsk_" + sanitize_identifier(kernel.sym_name.data)
+        self.signatures = cuda_signatures(module)
 
     def print(self) -> str:
         for op in self.module.ops:
@@ -253,10 +277,7 @@ class _LauncherPrinter(_FunctionPrinter):
     def print_launch(self, op: gpu.LaunchFuncOp) -> None:
         module = self.module
         assert isinstance(module, _CudaModulePrinter)
-        symbol = op.kernel.string_value()
-        root = op.kernel.root_reference.data
-        nested = [r.data for r in op.kernel.nested_references.data]
-        symbol = "::".join([root, *nested])
+        symbol = _kernel_symbol(op)
         if symbol not in module.kernels:
             raise TesseraError.at_op(op, f"cuda target: launch of @{symbol}, which is not "
                                      "in the module")
