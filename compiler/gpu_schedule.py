@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tessera.compiler.schedule import ScheduleError
 
 MAX_THREADS = 1024
 # Static shared memory a block may declare (CUDA's limit without opting in to more).
@@ -60,6 +59,8 @@ class GpuSchedule:
                 + self.k_tile * bn * element_bytes[1])
 
     def validate(self, what: str = "linalg-to-gpu", element_bytes=(4, 4)) -> None:
+        from tessera.compiler.schedule import ScheduleError
+
         def fail(message: str) -> None:
             raise ScheduleError(f"{what}: illegal GPU schedule {self.text()}: {message}")
 
@@ -91,6 +92,10 @@ class GpuSchedule:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GpuSchedule:
+        from tessera.compiler.schedule import ScheduleError
+
+        if not isinstance(data, dict):
+            raise ScheduleError(f"a GPU schedule is a JSON object, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

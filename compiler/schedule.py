@@ -28,6 +28,9 @@ Fields (every one optional):
   A factor covering all iterations unrolls completely (register blocking).
 - `parallel`: a loop over a parallel dimension to run with OpenMP threads, or None.
 - `fuse`: how many elementwise consumers that follow the op are fused into its epilogue.
+- `gpu` (the CUDA target, read by `linalg-to-gpu`): a `GpuSchedule`, the block and thread
+  tiles, k-tile and shared-memory staging of a contraction's kernel (compiler/gpu_schedule.py).
+  The other targets ignore it.
 - `dataflow`, `double_buffer`, `conv` (the NPU, read by `linalg-to-npu`): how a matmul or
   convolution maps onto the systolic array (`os`, `ws`, `is`; None: the configuration's),
   whether its tile moves overlap the computes, and how a convolution becomes a GEMM
@@ -44,6 +47,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tessera.compiler.diagnostics import TesseraError
+from tessera.compiler.gpu_schedule import GpuSchedule
 
 STEPS = ("tile", "interchange", "pack", "vectorize", "unroll", "parallelize", "fuse", "map")
 DATAFLOWS = (None, "os", "ws", "is")
@@ -115,6 +119,7 @@ class Schedule:
     dataflow: str | None = None
     double_buffer: bool = False
     conv: str | None = None
+    gpu: GpuSchedule | None = None
 
     # -- derived --------------------------------------------------------------------------
 
@@ -139,7 +144,7 @@ class Schedule:
         for f in fields(self):
             value = getattr(self, f.name)
             if value != f.default:
-                out[f.name] = _plain(value)
+                out[f.name] = value.to_json() if f.name == "gpu" else _plain(value)
         return out
 
     def dumps(self) -> str:
@@ -173,6 +178,7 @@ class Schedule:
                 dataflow=_dataflow(data.get("dataflow")),
                 double_buffer=_bool(data.get("double_buffer", False), "double_buffer"),
                 conv=_choice(data.get("conv"), CONV_FORMS, "conv"),
+                gpu=None if data.get("gpu") is None else GpuSchedule.from_json(data["gpu"]),
             )
         except TypeError as e:
             raise ScheduleError(f"schedule: {e}") from None
@@ -229,6 +235,8 @@ class Schedule:
             parts.append("double_buffer")
         if self.conv:
             parts.append(f"conv={self.conv}")
+        if self.gpu is not None:
+            parts.append(f"gpu={self.gpu.text()}")
         return " ".join(p for p in parts if p)
 
     # -- validation -----------------------------------------------------------------------

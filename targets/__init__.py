@@ -29,6 +29,8 @@ BACKENDS: dict[str, str] = {
     "loops": "tessera.targets.interp:LoopsBackend",
     "c": "tessera.targets.c.backend:CBackend",
     "npu": "tessera.targets.npu.backend:NpuBackend",
+    "cuda": "tessera.targets.cuda.backend:GpuCudaBackend",
+    "cuda-emu": "tessera.targets.cuda.backend:EmulatedCudaBackend",
 }
 
 

@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="a .tsr program")
     run.add_argument("--entry", help="the function to run (default: the one named like the "
                      "file, else the last)")
-    run.add_argument("--target", default="c", help="c, npu, loops or interp (default: c)")
+    run.add_argument("--target", default="c",
+                     help="c, cuda (a GPU), cuda-emu (the CUDA source on the CPU), npu, loops "
+                     "or interp (default: c)")
     run.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
                      help="bind a symbolic dimension (repeatable)")
     run.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
@@ -39,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the simulator's timing mode (--target npu)")
     run.add_argument("--npu-trace", metavar="FILE.json",
                      help="write the simulation as a Chrome trace (open it in Perfetto)")
+    run.add_argument("--gpu-schedule", metavar="OPTIONS",
+                     help="linalg-to-gpu options for --target cuda/cuda-emu, e.g. "
+                     "'block=64,64 thread=4,4 k_tile=16'")
+    run.add_argument("--sanitize", action="store_true",
+                     help="--target cuda-emu: run under AddressSanitizer and UBSan")
     run.add_argument("--tuning-db", metavar="PATH",
                      help="apply the best schedules of this tuning database (default: the "
                      "default database when it exists; 'none' for no lookup)")
@@ -94,6 +101,14 @@ def run_command(args: argparse.Namespace) -> int:
                    "trace": args.npu_trace, "tuning_db": args.tuning_db}
     elif args.npu_config or args.npu_trace:
         raise TesseraError("--npu-config and --npu-trace apply to --target npu")
+    if args.target in ("cuda", "cuda-emu"):
+        options = {"gpu_options": args.gpu_schedule or ""}
+        if args.sanitize:
+            options["sanitize"] = True
+    elif args.gpu_schedule:
+        raise TesseraError("--gpu-schedule applies to --target cuda and cuda-emu")
+    if args.sanitize and args.target != "cuda-emu":
+        raise TesseraError("--sanitize applies to --target cuda-emu")
     target = backend(args.target, **options)
     text, filename = read_source(Path(args.file))  # a path, whatever its name
     program = Program(text, filename, args.target, parse_bindings(args.bind))
@@ -121,7 +136,8 @@ def run_command(args: argparse.Namespace) -> int:
         print("\n".join("  " + line for line in compiled.report.format().splitlines()))
     elif args.target != "interp":
         median, count = time_calls(compiled, inputs, args.repeat)
-        print(f"  time per call: {median * 1e3:.3f} ms (median of {count})")
+        where = " on the CPU emulation: not GPU time" if args.target == "cuda-emu" else ""
+        print(f"  time per call: {median * 1e3:.3f} ms (median of {count}{where})")
     if args.save:
         names = [p.name for p in program.syntax_of(entry).params]
         np.savez(args.save, **dict(zip(names, inputs)),
