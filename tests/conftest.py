@@ -10,3 +10,7 @@ os.environ["TESSERA_TUNING_DB"] = "none"
 
 # Every kernel the suite compiles must be free of warnings (targets/c/build.py appends these).
 os.environ["TESSERA_CFLAGS"] = "-Wall -Wextra -Werror"
+
+# Every CUDA source the suite builds is also compiled to sm_80 and sm_90 cubins (where nvcc
+# is installed), and a kernel that spills registers fails (targets/cuda/backend.py).
+os.environ["TESSERA_CUDA_CHECK_ARCHS"] = "sm_80,sm_90"

@@ -68,6 +68,31 @@ def bind(signature: CSignature, inputs: tuple[Any, ...]) -> tuple[list[Any], lis
     return arguments, outputs
 
 
+# Where set (the test suite sets "sm_80,sm_90"), every source a backend builds is also
+# compiled to a cubin for each of these architectures, and a kernel that spills registers
+# is an error: emulated runs alone would not show that a kernel is unfit for the GPU.
+CHECK_ARCHS_ENV = "TESSERA_CUDA_CHECK_ARCHS"
+
+
+def check_cubins(source: str) -> None:
+    """Compile `source` for the architectures `$TESSERA_CUDA_CHECK_ARCHS` names (when nvcc
+    is installed); a compile error or a spilling kernel is a TesseraError."""
+    import os
+
+    from tessera.targets.cuda.build import build_cubin, nvcc_available
+
+    archs = [a for a in os.environ.get(CHECK_ARCHS_ENV, "").split(",") if a.strip()]
+    if not archs or not nvcc_available():
+        return
+    for arch in archs:
+        report = build_cubin(source, arch.strip())
+        spilling = [f"{name} ({k.spill_stores} bytes stored, {k.spill_loads} loaded)"
+                    for name, k in report.kernels.items() if k.spills]
+        if spilling:
+            raise TesseraError(f"cuda target: kernels spill registers on {arch}: "
+                               + ", ".join(spilling))
+
+
 class _CudaBackendBase:
     name = "cuda"
 
@@ -111,6 +136,7 @@ class EmulatedCudaBackend(_CudaBackendBase):
     def build(self, source: str):
         from tessera.targets.cuda.build import build_emulated
 
+        check_cubins(source)
         return build_emulated(source, sanitize=self.sanitize)
 
     def call(self, library, symbol: str, arguments: list[Any]) -> None:
@@ -127,12 +153,13 @@ class GpuCudaBackend(_CudaBackendBase):
 
     def build(self, source: str):
         from tessera.targets.cuda.build import build_gpu_library
-        from tessera.targets.cuda.runner import gpu_available
+        from tessera.targets.cuda.runner import gpu_arch, gpu_available
 
         if not gpu_available():
             raise TesseraError("cuda: no GPU available (use --target cuda-emu to run the same "
                                "CUDA source on the CPU)")
-        return build_gpu_library(source)
+        check_cubins(source)
+        return build_gpu_library(source, gpu_arch())
 
     def call(self, library, symbol: str, arguments: list[Any]) -> None:
         from tessera.targets.cuda.runner import call_gpu

@@ -6,6 +6,9 @@ and primes; f32 mostly, some f64, i32 and int8-quantized) and runs it, on the se
 
 - `c` with the default schedules, and for every third program also with a random schedule
   for each of its ops (`random_schedule`, as in `tests/lowering/test_schedule_sweep.py`);
+- `cuda-emu` (the CUDA source on the CPU emulation of the CUDA execution model) with the
+  default GPU schedules, and for every third program also under one of `GPU_SCHEDULES`
+  (small tiles, so programs span several blocks with ragged edges; staged or not);
 - `loops` (the xDSL loop interpreter) when the program's iteration count is tiny;
 - `npu` on two dataflows (output-stationary and one of weight/input-stationary, the
   latter sometimes with direct convolutions, sometimes on a 4x4 array with small memories);
@@ -91,10 +94,28 @@ def npu_variant(dtype: str, dataflow: str, conv: str = "im2col", small: bool = F
     return Variant(label, "npu", options)
 
 
+# GPU schedules the CUDA emulation runs programs under besides the default: small blocks
+# and tiles (so small shapes span several blocks and ragged edges), with and without
+# shared-memory staging, and a short block for the pointwise and reduction kernels.
+GPU_SCHEDULES = ("block=16,32 thread=2,4 k_tile=4 threads=64",
+                 "block=8,16 thread=1,2 k_tile=3 stage=false threads=32",
+                 "block=32,8 thread=4,1 k_tile=5 threads=96")
+
+
+def cuda_variant(seed: int | None = None) -> Variant:
+    if seed is None:
+        return Variant("cuda-emu", "cuda-emu")
+    options = GPU_SCHEDULES[seed % len(GPU_SCHEDULES)]
+    return Variant(f"cuda-emu-{seed % len(GPU_SCHEDULES)}", "cuda-emu",
+                   (("gpu_options", options),))
+
+
 def variants(case: Case, seed: int) -> list[Variant]:
-    out = [Variant("c", "c")]
+    out = [Variant("c", "c"), cuda_variant()]
     if seed % 3 == 0:
         out.append(Variant("c-sched", "c", schedule_seed=seed))
+    if seed % 3 == 1:
+        out.append(cuda_variant(seed // 3))
     if case.work <= LOOPS_MAX_WORK:
         out.append(Variant("loops", "loops"))
     dtype = "i8" if case.flavor in ("i8", "i32") else "f32"  # the int8 NPU runs i32 too
@@ -106,7 +127,8 @@ def variants(case: Case, seed: int) -> list[Variant]:
 
 def all_variants(schedule_seed: int | None = None) -> list[Variant]:
     """Every target, for the saved regressions (which are small)."""
-    out = [Variant("c", "c"), Variant("loops", "loops")]
+    out = [Variant("c", "c"), Variant("loops", "loops"), cuda_variant(),
+           *(cuda_variant(i) for i in range(len(GPU_SCHEDULES)))]
     if schedule_seed is not None:
         out.append(Variant("c-sched", "c", schedule_seed=schedule_seed))
     for dtype in ("f32", "i8"):
@@ -396,8 +418,10 @@ def test_coverage():
         print(line)
     if COVERAGE["programs"] < 40:
         pytest.skip("too few programs ran in this session to judge coverage")
-    for label in ("c", "c-sched", "loops", "npu-os"):
+    for label in ("c", "c-sched", "cuda-emu", "loops", "npu-os"):
         assert COVERAGE["run"][label] > 0, f"no program ran on {label}: {coverage_lines()}"
+    # The CUDA emulation runs every program.
+    assert COVERAGE["targets"]["cuda-emu"] == COVERAGE["programs"], coverage_lines()
     # The NPU runs a fair share (matmul, conv2d, pooling, elementwise chains, ...).
     assert COVERAGE["targets"]["npu"] >= COVERAGE["programs"] // 5, coverage_lines()
 
