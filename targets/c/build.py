@@ -11,6 +11,9 @@ own message.
 
 Sources with an OpenMP pragma (a schedule's parallel loops) are built with `-fopenmp`,
 added to the flags before the key is taken, so the key still names the whole command.
+
+The CUDA target (`targets/cuda/build.py`) builds through the same helpers: `cache_key`,
+`build_in_cache`, and `Tool`, which names a compiler in error messages.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tessera.compiler.diagnostics import TesseraError
@@ -41,6 +45,19 @@ _OPENMP_PRAGMA = re.compile(r"^[ \t]*#[ \t]*pragma[ \t]+omp\b", re.MULTILINE)
 MAX_ERROR_LINES = 30
 
 
+@dataclass(frozen=True)
+class Tool:
+    """How errors name a compiler: `{target}: {kind} '{command}' not found; ... set {setting}`.
+    The CUDA target runs its compilers (C++ for the emulation, nvcc) through the same helpers."""
+
+    target: str = "c target"
+    kind: str = "C compiler"
+    setting: str = "TESSERA_CC"
+
+
+C_COMPILER = Tool()
+
+
 def compiler_command() -> list[str]:
     """The C compiler to run: `$TESSERA_CC` (may carry arguments), else `cc`, else `gcc`."""
     configured = os.environ.get("TESSERA_CC", "").strip()
@@ -52,10 +69,12 @@ def compiler_command() -> list[str]:
     raise TesseraError("c target: no C compiler found (tried cc and gcc); set TESSERA_CC")
 
 
-def cache_root() -> Path:
+def cache_root(subdirectory: str = "c") -> Path:
+    """Where builds are cached: `$TESSERA_CACHE_DIR`, else `~/.cache/tessera`, then one
+    subdirectory per kind of build (`c`, `cuda-emu`, ...)."""
     configured = os.environ.get("TESSERA_CACHE_DIR")
     root = Path(configured) if configured else Path.home() / ".cache" / "tessera"
-    return root / "c"
+    return root / subdirectory
 
 
 def _trimmed(text: str) -> str:
@@ -65,24 +84,26 @@ def _trimmed(text: str) -> str:
     return "\n".join(lines)
 
 
-def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], *, tool: Tool = C_COMPILER,
+         **kwargs) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     except FileNotFoundError:
         raise TesseraError(
-            f"c target: C compiler '{command[0]}' not found; install one or set TESSERA_CC"
-        ) from None
+            f"{tool.target}: {tool.kind} '{command[0]}' not found; "
+            f"install one or set {tool.setting}") from None
     except PermissionError:
-        raise TesseraError(f"c target: C compiler '{command[0]}' cannot be run") from None
+        raise TesseraError(f"{tool.target}: {tool.kind} '{command[0]}' cannot be run") from None
 
 
 @functools.lru_cache(maxsize=None)
-def compiler_version(command: tuple[str, ...]) -> str:
+def compiler_version(command: tuple[str, ...], tool: Tool = C_COMPILER) -> str:
     """`cc --version`, part of the cache key: a compiler upgrade rebuilds every library."""
-    result = _run([*command, "--version"])
+    result = _run([*command, "--version"], tool=tool)
     if result.returncode != 0:
         raise TesseraError(
-            f"c target: '{shlex.join(command)} --version' failed:\n{_trimmed(result.stderr)}")
+            f"{tool.target}: '{shlex.join(command)} --version' failed:\n"
+            f"{_trimmed(result.stderr)}")
     return result.stdout.strip()
 
 
@@ -118,15 +139,43 @@ def build_flags(source: str, flags: Sequence[str], extra_flags: Sequence[str] = 
     return all_flags
 
 
-def cache_key(source: str, flags: Sequence[str], command: Sequence[str]) -> str:
+def cache_key(source: str, flags: Sequence[str], command: Sequence[str], *,
+              tool: Tool = C_COMPILER, extra: Mapping[str, str] | None = None) -> str:
+    """The hash naming a build: source, flags, compiler and its version, host CPU, and
+    `extra` (anything else the build reads, such as a force-included header's text)."""
     identity = {
         "source": source,
         "flags": list(flags),
         "compiler": list(command),
-        "version": compiler_version(tuple(command)),
+        "version": compiler_version(tuple(command), tool),
         "host": _host_cpu(),
     }
+    if extra:
+        identity["extra"] = dict(extra)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def build_in_cache(directory: Path, key: str, artifact_suffix: str,
+                   build: Callable[[Path, Path], None], *, tool: Tool = C_COMPILER) -> Path:
+    """`directory/{key}{artifact_suffix}`, built first if it is not there yet.
+
+    `build(build_dir, destination)` runs in a private temporary directory inside `directory`
+    (removed afterwards, whatever happens) and publishes its files with `os.replace` as
+    `destination.with_suffix(...)`, the artifact last: its presence means a whole build."""
+    artifact = directory / f"{key}{artifact_suffix}"
+    if artifact.exists():
+        return artifact
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
+        try:
+            build(build_dir, directory / key)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    except OSError as e:
+        raise TesseraError(
+            f"{tool.target}: cannot build in the cache directory {directory}: {e}") from None
+    return artifact
 
 
 def build_shared_library(
@@ -146,20 +195,10 @@ def build_shared_library(
     all_flags = build_flags(source, flags, extra_flags)
     directory = Path(cache_dir) if cache_dir is not None else cache_root()
     key = cache_key(source, all_flags, command)
-    library = directory / f"{key}.so"
-    if library.exists():
-        return library
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
-        try:
-            _compile(source, command, all_flags, build_dir, directory / key)
-        finally:
-            shutil.rmtree(build_dir, ignore_errors=True)
-    except OSError as e:
-        raise TesseraError(f"c target: cannot build in the cache directory {directory}: {e}") \
-            from None
-    return library
+    return build_in_cache(
+        directory, key, ".so",
+        lambda build_dir, destination: _compile(source, command, all_flags, build_dir,
+                                                destination))
 
 
 def _compile(source: str, command: list[str], flags: list[str], build_dir: Path,

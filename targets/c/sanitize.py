@@ -12,7 +12,9 @@ design). Arguments and results travel as .npz files in a private temporary direc
 removed afterwards. A compiler warning (through `-Werror`) or a sanitizer report is a
 TesseraError carrying the (trimmed) report.
 
-The child is this module run as `python -m tessera.targets.c.sanitize DIRECTORY`.
+The child is this module run as `python -m tessera.targets.c.sanitize DIRECTORY`. The
+parent's half of that protocol, `run_in_sanitized_child`, is shared with the CUDA target's
+emulation (`tessera.targets.cuda.runner`), which runs its own child the same way.
 """
 
 from __future__ import annotations
@@ -62,12 +64,13 @@ def _runtime_for(command: tuple[str, ...]) -> str | None:
     return printed if os.path.isabs(printed) and os.path.exists(printed) else None
 
 
-def asan_runtime() -> Path:
-    """The compiler's ASan runtime (`cc -print-file-name=libasan.so`), or a TesseraError."""
-    command = tuple(compiler_command())
+def asan_runtime(command: Sequence[str] | None = None, *, target: str = "c target") -> Path:
+    """The ASan runtime of `command` (default: the C compiler) as `command
+    -print-file-name=libasan.so` names it, or a TesseraError."""
+    command = tuple(compiler_command() if command is None else command)
     runtime = _runtime_for(command)
     if runtime is None:
-        raise TesseraError(f"c target: '{' '.join(command)}' has no AddressSanitizer runtime "
+        raise TesseraError(f"{target}: '{' '.join(command)}' has no AddressSanitizer runtime "
                            "(libasan.so); install it (e.g. the libasan package of gcc)")
     return Path(runtime)
 
@@ -92,9 +95,10 @@ def sanitizers_available() -> bool:
         return False
 
 
-def _report(stderr: str) -> str:
+def _report(stderr: str, source_names: Sequence[str] = ("kernel.c",)) -> str:
     """The sanitizer's report in the child's stderr, trimmed: from its first line to its
-    SUMMARY, stack frames inside the interpreter (below the kernel's) elided."""
+    SUMMARY, stack frames outside the kernel's source (`source_names`: the interpreter's,
+    below the kernel's) elided."""
     lines = stderr.strip().splitlines()
     start = next((i for i, line in enumerate(lines)
                   if any(marker in line for marker in _REPORT_MARKERS)), 0)
@@ -103,7 +107,7 @@ def _report(stderr: str) -> str:
         start -= 1
     kept: list[str] = []
     for line in lines[start:]:
-        if _FRAME.match(line) and "kernel.c" not in line:
+        if _FRAME.match(line) and not any(name in line for name in source_names):
             if not kept or kept[-1] != "    ...":
                 kept.append("    ...")
             continue
@@ -154,10 +158,37 @@ def run_sanitized(
         else:
             arrays[f"in{index}"] = runner._buffer(entry, param, value)
 
+    request = {"library": str(library), "signature": dataclasses.asdict(signature)}
+    results = run_in_sanitized_child("tessera.targets.c.sanitize", request, arrays,
+                                     runtime=runtime, what=f"c target: @{entry}",
+                                     timeout=timeout)
+    outputs = [results[f"out{i}"] for i in range(sum(p.is_out for p in signature.params))]
+    for index, (param, value) in enumerate(zip(parameters, inputs)):
+        if param.is_written and param.shape is not None and isinstance(value, np.ndarray):
+            np.copyto(value, results[f"in{index}"])
+    return outputs
+
+
+def run_in_sanitized_child(
+    child_module: str,
+    request: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    *,
+    runtime: Path,
+    what: str,
+    timeout: float = TIMEOUT_SECONDS,
+    source_names: Sequence[str] = ("kernel.c",),
+) -> dict[str, np.ndarray]:
+    """Run `python -m child_module DIRECTORY` with ASan's `runtime` preloaded and return the
+    arrays it saved.
+
+    The directory is private and removed afterwards; it holds `request.json` (`request`)
+    and `inputs.npz` (`arrays`) for the child, which writes `outputs.npz`. A time-out, a
+    non-zero exit or a sanitizer report in the child's stderr is a TesseraError starting
+    with `what`, carrying the report trimmed to the frames in `source_names`."""
     with tempfile.TemporaryDirectory(prefix="tessera-sanitize-") as directory:
         work = Path(directory)
         np.savez(work / "inputs.npz", **arrays)
-        request = {"library": str(library), "signature": dataclasses.asdict(signature)}
         (work / "request.json").write_text(json.dumps(request), encoding="utf-8")
         preload = os.environ.get("LD_PRELOAD", "")
         env = {
@@ -166,24 +197,20 @@ def run_sanitized(
             "ASAN_OPTIONS": "detect_leaks=0",
             "UBSAN_OPTIONS": "print_stacktrace=1",
         }
-        command = [sys.executable, "-m", "tessera.targets.c.sanitize", str(work)]
+        command = [sys.executable, "-m", child_module, str(work)]
         try:
             child = subprocess.run(command, env=env, capture_output=True, text=True,
                                    timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise TesseraError(f"c target: @{entry} under the sanitizers did not finish in "
+            raise TesseraError(f"{what} under the sanitizers did not finish in "
                                f"{timeout:g} s") from None
         reported = any(marker in child.stderr for marker in _REPORT_MARKERS)
         if child.returncode != 0 or reported:
-            raise TesseraError(f"c target: @{entry} failed under AddressSanitizer/UBSan "
-                               f"(exit {child.returncode}):\n{_report(child.stderr)}")
+            raise TesseraError(f"{what} failed under AddressSanitizer/UBSan "
+                               f"(exit {child.returncode}):\n"
+                               f"{_report(child.stderr, source_names)}")
         with np.load(work / "outputs.npz") as saved:
-            results = {name: saved[name] for name in saved.files}
-    outputs = [results[f"out{i}"] for i in range(sum(p.is_out for p in signature.params))]
-    for index, (param, value) in enumerate(zip(parameters, inputs)):
-        if param.is_written and param.shape is not None and isinstance(value, np.ndarray):
-            np.copyto(value, results[f"in{index}"])
-    return outputs
+            return {name: saved[name] for name in saved.files}
 
 
 def _child(directory: Path) -> None:
