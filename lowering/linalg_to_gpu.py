@@ -34,20 +34,32 @@ Loops in kernels with constant trip counts that should be unrolled (the register
 the unit attribute `tessera.unroll`, which the CUDA emitter prints as `#pragma unroll`.
 
 Schedules: the pass options (for the ops `op` names, or all contractions when `op` is empty),
-else an op's `tessera.gpu_schedule` attribute, else `default_gemm_schedule`. Options:
-`-p 'linalg-to-gpu{block=128,128 thread=8,8 k_tile=8 stage=true threads=256}'`.
+else an op's `tessera.gpu_schedule` attribute, else the schedule tuned for the op's workload on
+this GPU, else `default_gemm_schedule`. Options:
+`-p 'linalg-to-gpu{block=128,128 thread=8,8 k_tile=8 stage=true threads=256}'`. Pointwise and
+reduction kernels take the `threads` of the op's attribute (or tuned schedule) unless the
+`threads` option is given other than its default.
+
+Tuned schedules: `tuning_db="PATH"`, else the default tuning database when it exists (see
+`compiler/tuning/api.py`; `tuning_db="none"` turns the lookup off), is read only where a GPU
+is there to look schedules up for (`targets/cuda/tuning.py`: `gpu_target_key()`). Each
+tunable op without an attribute is keyed by its workload (`lowering/workloads.py`, before any
+op is rewritten) and gets the best schedule the database holds for it on this GPU as its
+`tessera.gpu_schedule` attribute; one that does not validate is skipped with a warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, gpu, memref, scf
 from xdsl.dialects.builtin import (
     AnyFloat,
+    DenseArrayBase,
     DictionaryAttr,
     Float32Type,
     Float64Type,
@@ -74,9 +86,17 @@ from tessera.compiler.gpu_schedule import A_TILE_PAD, GpuSchedule, default_gemm_
 from tessera.compiler.schedule import ScheduleError
 from tessera.lowering.affine_forms import linear_map, plain_dims
 from tessera.lowering.linalg_to_loops import LowerCopy, LowerStructuredOp, _require_buffers
-from tessera.lowering.schedule import to_generic
+from tessera.lowering.schedule import (
+    epilogue_chain,
+    epilogues_for,
+    erase_fused,
+    hoist_between,
+    to_generic,
+)
+from tessera.lowering.schedule_codegen import Epilogue
 
 GPU_SCHEDULE_ATTR = "tessera.gpu_schedule"
+DEFAULT_THREADS = 256  # threads a block of the pointwise and reduction kernels
 UNROLL_ATTR = "tessera.unroll"
 WORKGROUP = IntegerAttr(3, i64)  # NVVM's shared-memory address space, as upstream MLIR spells it
 # Fewer reduced elements than this per output: a pointwise kernel (one thread per output).
@@ -341,6 +361,103 @@ def _trip_count(loop: scf.ForOp) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------
+# Fused elementwise consumers
+
+
+def fusable_chain(chain: list[linalg.GenericOp]) -> list[linalg.GenericOp]:
+    """The chain up to its first consumer that indexes an operand non-linearly."""
+    for i, consumer in enumerate(chain):
+        if any(linear_map(m.data) is None for m in consumer.indexing_maps):
+            return chain[:i]
+    return chain
+
+
+def apply_epilogues(kb: KernelBuilder, epilogues: Sequence[Epilogue], value: SSAValue,
+                    dims: Sequence[SSAValue | None]) -> None:
+    """The fused consumers of one output element `value`, at the producer's loop indices
+    `dims` (None for dimensions the output does not have)."""
+    for epilogue in epilogues:
+        forms = [linear_map(m) for m in epilogue.maps]
+        block = epilogue.op.body.block
+        inputs = epilogue.op.inputs
+        values: dict[SSAValue, SSAValue] = {}
+        for i, buffer in enumerate(inputs):
+            arg = block.args[i]
+            if i == epilogue.source:
+                values[arg] = value
+            elif not isinstance(buffer.type, MemRefType):
+                values[arg] = buffer
+            elif arg.uses:
+                values[arg] = kb.load(buffer, [kb.linear(c, k, dims) for c, k in forms[i]])
+        out_buffer = epilogue.op.outputs[0]
+        out_indices = [kb.linear(c, k, dims) for c, k in forms[len(inputs)]]
+        out_arg = block.args[len(inputs)]
+        if out_arg.uses:
+            values[out_arg] = kb.load(out_buffer, out_indices)
+        (value,) = kb.clone_body(block, values)
+        if epilogue.store:
+            kb.store(value, out_buffer, out_indices)
+
+
+def is_elementwise(op: linalg.GenericOp) -> bool:
+    """All-parallel, affine-linear, and writing every point of its one output once."""
+    if len(op.outputs) != 1 or any(it.data.value != "parallel" for it in op.iterator_types):
+        return False
+    maps = [m.data for m in op.indexing_maps]
+    out_dims = plain_dims(maps[-1])
+    return (all(linear_map(m) is not None for m in maps) and out_dims is not None
+            and sorted(out_dims) == list(range(maps[-1].num_dims))
+            and not any(isinstance(o, linalg.IndexOp) for o in op.body.block.ops))
+
+
+def elementwise(op: linalg.GenericOp, epilogues: Sequence[Epilogue], threads: int
+                ) -> SSAValue | None:
+    """One thread per output element: its inputs loaded, the body, the store, then the
+    fused consumers, so a chain of elementwise ops is one kernel and one pass over memory."""
+    maps = [m.data for m in op.indexing_maps]
+    out_dims = plain_dims(maps[-1])
+    assert out_dims is not None
+    extents = list(op.get_static_loop_ranges())
+    total = prod(extents)
+    threads = min(threads, max(32, -(-total // 32) * 32))
+    launch, kb, ids = new_launch(op, (max(1, -(-total // threads)), 1, 1), (threads, 1, 1))
+    gid = kb.add(kb.mul(ids[0], threads), ids[3])
+    forms = [linear_map(m) for m in maps]
+    block = op.body.block
+
+    def body():
+        coords = kb.unflatten(gid, [extents[d] for d in out_dims]) if out_dims else []
+        dims: list[SSAValue | None] = [None] * len(extents)
+        for d, v in zip(out_dims, coords):
+            dims[d] = v
+        values: dict[SSAValue, SSAValue] = {}
+        for i, buffer in enumerate(op.inputs):
+            arg = block.args[i]
+            if not isinstance(buffer.type, MemRefType):
+                values[arg] = buffer
+            elif arg.uses:
+                values[arg] = kb.load(buffer, [kb.linear(c, k, dims) for c, k in forms[i]])
+        out_indices = [kb.linear(c, k, dims) for c, k in forms[-1]]
+        out_arg = block.args[len(op.inputs)]
+        if out_arg.uses:
+            values[out_arg] = kb.load(op.outputs[0], out_indices)
+        (value,) = kb.clone_body(block, values)
+        if not dead_output:
+            kb.store(value, op.outputs[0], out_indices)
+        apply_epilogues(kb, epilogues, value, dims)
+        return []
+
+    dead_output = not block.args[len(op.inputs)].uses and only_feeds(op.outputs[0], op,
+                                                                      epilogues)
+    kb.when(kb.less(gid, total) if total % threads else None, body)
+    finish_launch(kb)
+    output = op.outputs[0]
+    op.detach()
+    op.erase()
+    return output if dead_output else None
+
+
+# ---------------------------------------------------------------------------------------
 # Block reductions
 
 
@@ -351,6 +468,8 @@ class Reduction:
     parallel_dims: list[int]
     reduced_dims: list[int]
     extents: list[int]
+    # The output's value before the reduction: read from it, or this scalar (a fill absorbed).
+    initial: SSAValue | None = None
 
 
 def as_reduction(op: linalg.GenericOp) -> Reduction | None:
@@ -382,17 +501,29 @@ def as_reduction(op: linalg.GenericOp) -> Reduction | None:
 
 
 def _identity(kb: KernelBuilder, kind: type[Operation], element: Attribute) -> SSAValue:
+    return kb.constant(_identity_value(kind, element), element)
+
+
+def _identity_value(kind: type[Operation], element: Attribute) -> float | int:
     which = _COMBINERS[kind]
     if which in ("-inf", "+inf"):
-        return kb.constant(float(which), element)
+        return float(which)
     if which in ("min", "max"):
         width = element.width.data  # type: ignore[attr-defined]
-        return kb.constant(-(1 << (width - 1)) if which == "min" else (1 << (width - 1)) - 1,
-                           element)
-    return kb.constant(0 if which == "zero" else 1, element)
+        return -(1 << (width - 1)) if which == "min" else (1 << (width - 1)) - 1
+    return 0 if which == "zero" else 1
 
 
-def block_reduction(r: Reduction, threads: int) -> None:
+def _is_identity(value: SSAValue, kind: type[Operation], element: Attribute) -> bool:
+    owner = value.owner
+    if not isinstance(owner, arith.ConstantOp):
+        return False
+    attr = owner.value
+    known = attr.value.data if isinstance(attr, (IntegerAttr, FloatAttr)) else None
+    return known is not None and known == _identity_value(kind, element)
+
+
+def block_reduction(r: Reduction, threads: int, epilogues: Sequence[Epilogue] = ()) -> None:
     op = r.op
     reduced_extent = prod(r.extents[d] for d in r.reduced_dims)
     t = 32
@@ -448,8 +579,15 @@ def block_reduction(r: Reduction, threads: int) -> None:
 
     def write():
         indices = [kb.linear(c, k, dims) for c, k in out_form]
-        old = kb.load(op.outputs[0], indices)
-        kb.store(kb.value(r.combiner(old, kb.load(tree, [kb.index(0)]))), op.outputs[0], indices)
+        root = kb.load(tree, [kb.index(0)])
+        if r.initial is not None and _is_identity(r.initial, r.combiner, element):
+            value = root  # folding in the identity (an absorbed fill of it) changes nothing
+        else:
+            old = r.initial if r.initial is not None else kb.load(op.outputs[0], indices)
+            value = kb.value(r.combiner(old, root))
+        kb.store(value, op.outputs[0], indices)
+        apply_epilogues(kb, epilogues, value,
+                        [v if d in r.parallel_dims else None for d, v in enumerate(dims)])
         return []
 
     kb.when(kb.less(tid, 1), write)
@@ -483,7 +621,11 @@ class Contraction:
     c_index: IndexFn  # (batch, m, n)
     body: Block  # arguments (a, b, acc), yields the new acc
     element_bytes: tuple[int, int] = (4, 4)
-    extra: list[Operation] = field(default_factory=list)
+    # The op's loop indices at output element (batch, m, n); None for the reduced ones.
+    dims: Callable[[KernelBuilder, SSAValue, SSAValue, SSAValue],
+                   list[SSAValue | None]] | None = None
+    # Where the accumulators start: C's elements, or this scalar (a fill absorbed).
+    initial: SSAValue | None = None
 
 
 def _multiply_accumulate(body: Block) -> bool:
@@ -556,6 +698,10 @@ def as_contraction(op: Operation) -> Contraction | None:
 
     by_role = {v: k for k, v in roles.items()}
 
+    def loop_dims(kb, batch, m, n):
+        value = {"m": m, "n": n, "batch": batch, "k": None}
+        return [value[by_role[d]] for d in range(len(kinds))]
+
     def make(first: str, second: str, dims):
         def index(kb, batch, x, y):
             value = {first: x, second: y, "batch": batch}
@@ -567,7 +713,7 @@ def as_contraction(op: Operation) -> Contraction | None:
         extents[roles["batch"]] if "batch" in roles else 1,
         extents[roles["m"]], extents[roles["n"]], extents[roles["k"]],
         make("m", "k", maps[0]), make("k", "n", maps[1]), make("m", "n", maps[2]),
-        body, (_bytes(op.inputs[0]), _bytes(op.inputs[1])))
+        body, (_bytes(op.inputs[0]), _bytes(op.inputs[1])), loop_dims)
 
 
 def _conv_contraction(op: linalg.Conv2DNchwFchwOp) -> Contraction | None:
@@ -604,15 +750,44 @@ def _conv_contraction(op: linalg.Conv2DNchwFchwOp) -> Contraction | None:
         img, y, x = pixel(kb, col)
         return [img, row, y, x]
 
+    def loop_dims(kb, batch, row, col):  # (n, f, oh, ow, c, kh, kw)
+        return [*out_index(kb, batch, row, col), None, None, None]
+
     return Contraction(op, weights, image, out, 1, f, n * oh * ow, c * window,
                        weight_index, image_index, out_index, op.regions[0].block,
-                       (_bytes(weights), _bytes(image)))
+                       (_bytes(weights), _bytes(image)), loop_dims)
 
 
-def tiled_gemm(g: Contraction, s: GpuSchedule) -> None:
+def only_feeds(buffer: SSAValue, producer: Operation, epilogues: Sequence[Epilogue]) -> bool:
+    """Whether `buffer` is a temporary that only `producer` writes and only its fused
+    consumers read: its elements then live in registers and it is never allocated."""
+    readers = {producer, *(e.op for e in epilogues)}
+    return bool(epilogues) and isinstance(buffer.owner, memref.AllocOp) and all(
+        use.operation in readers or isinstance(use.operation, memref.DeallocOp)
+        for use in buffer.uses)
+
+
+def erase_buffer(buffer: SSAValue | None) -> None:
+    """Erase a buffer that nothing reads or writes any more (its dealloc included)."""
+    if buffer is None:
+        return
+    for use in list(buffer.uses):
+        use.operation.detach()
+        use.operation.erase()
+    owner = buffer.owner
+    assert isinstance(owner, Operation)
+    owner.detach()
+    owner.erase()
+
+
+def tiled_gemm(g: Contraction, s: GpuSchedule, epilogues: Sequence[Epilogue] = ()
+               ) -> SSAValue | None:
+    """The GEMM kernel; returns the output buffer when the kernel no longer writes it (to be
+    erased once the fused consumers are)."""
     bm, bn = s.block
     tm, tn = s.thread
     bk = s.k_tile
+    dead_output = g.initial is not None and only_feeds(g.c, g.op, epilogues)
     tx_count, ty_count = s.block_threads
     threads = tx_count * ty_count
     grid = (-(-g.n // bn), -(-g.m // bm), g.batch)
@@ -640,11 +815,15 @@ def tiled_gemm(g: Contraction, s: GpuSchedule) -> None:
         return gm, gn, kb.both(kb.less(gm, g.m) if g.m % bm else None,
                                kb.less(gn, g.n) if g.n % bn else None)
 
-    # Accumulators start from C (the op accumulates into its output).
+    # Accumulators start from C (the op accumulates into its output), or from the value of
+    # the fill before the op, which then never runs.
     def init_row(i):
         def init_col(j):
-            gm, gn, ok = in_c(i, j)
-            value = kb.guarded_load(ok, g.c, lambda: g.c_index(kb, batch, gm, gn), c_elem)
+            if g.initial is not None:
+                value = g.initial
+            else:
+                gm, gn, ok = in_c(i, j)
+                value = kb.guarded_load(ok, g.c, lambda: g.c_index(kb, batch, gm, gn), c_elem)
             kb.store(value, acc, [kb.add(kb.mul(i, tn), j)])
             return []
         kb.loop(0, tn, 1, init_col, unroll=True)
@@ -744,7 +923,11 @@ def tiled_gemm(g: Contraction, s: GpuSchedule) -> None:
 
             def write():
                 value = kb.load(acc, [kb.add(kb.mul(i, tn), j)])
-                kb.store(value, g.c, g.c_index(kb, batch, gm, gn))
+                if not dead_output:
+                    kb.store(value, g.c, g.c_index(kb, batch, gm, gn))
+                if epilogues:
+                    assert g.dims is not None
+                    apply_epilogues(kb, epilogues, value, g.dims(kb, batch, gm, gn))
                 return []
             kb.when(ok, write)
             return []
@@ -754,6 +937,7 @@ def tiled_gemm(g: Contraction, s: GpuSchedule) -> None:
     finish_launch(kb)
     g.op.detach()
     g.op.erase()
+    return g.c if dead_output else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -778,6 +962,42 @@ def gpu_schedule_from_attr(op: Operation, attr: Attribute) -> GpuSchedule:
         raise TesseraError.at_op(op, f"'{GPU_SCHEDULE_ATTR}': {e.message}") from None
 
 
+def _previous_structured(op: Operation) -> Operation | None:
+    """The op before `op` that touches memory, skipping allocations and constants."""
+    previous = op.prev_op
+    while isinstance(previous, (memref.AllocOp, arith.ConstantOp)):
+        previous = previous.prev_op
+    return previous
+
+
+def _fill_absorbed_by_next(fill: linalg.FillOp) -> bool:
+    """Whether the op after a fill is a contraction into the filled buffer, which then starts
+    its accumulators from the fill value instead of reading the buffer back."""
+    following = fill.next_op
+    while isinstance(following, (memref.AllocOp, arith.ConstantOp)):
+        following = following.next_op
+    if following is None or isinstance(fill.inputs[0].type, MemRefType):
+        return False
+    contraction = as_contraction(following)
+    if contraction is not None:
+        return contraction.c == fill.outputs[0]
+    return (isinstance(following, linalg.GenericOp) and as_reduction(following) is not None
+            and following.outputs[0] == fill.outputs[0])
+
+
+def gpu_schedule_to_attr(schedule: GpuSchedule) -> DictionaryAttr:
+    """The `tessera.gpu_schedule` attribute that `gpu_schedule_from_attr` reads back."""
+    data: dict[str, Attribute] = {}
+    for key, value in schedule.to_json().items():
+        if isinstance(value, bool):
+            data[key] = IntegerAttr(int(value), IntegerType(1))
+        elif isinstance(value, list):
+            data[key] = DenseArrayBase.from_list(i64, value)
+        else:
+            data[key] = IntegerAttr(value, i64)
+    return DictionaryAttr(data)
+
+
 def _short_name(op: Operation) -> str:
     return op.name.removeprefix("linalg.")
 
@@ -798,8 +1018,14 @@ class LinalgToGpuPass(ModulePass):
     """How far K advances per step."""
     stage: bool = True
     """Stage the operand tiles in shared memory."""
-    threads: int = 256
+    threads: int = DEFAULT_THREADS
     """Threads per block of the pointwise and reduction kernels."""
+    tuning_db: str = ""
+    """The tuning database schedules are looked up in (empty: the default one when it exists
+    and there is a GPU; "none": no lookup)."""
+    fuse: int = 8
+    """At most this many elementwise consumers of an op (bias, activation, residual add...)
+    are fused into its kernel, applied to each output element before it is stored (0: none)."""
 
     def given(self) -> GpuSchedule | None:
         if not (self.block or self.thread or self.k_tile or not self.stage):
@@ -809,7 +1035,7 @@ class LinalgToGpuPass(ModulePass):
             block=tuple(self.block) or default.block, thread=tuple(self.thread) or default.thread,
             k_tile=self.k_tile or default.k_tile, stage=self.stage, threads=self.threads)
 
-    def schedule_for(self, op: Operation, g: Contraction) -> GpuSchedule:
+    def schedule_for(self, op: Operation, g: Contraction) -> GpuSchedule:  # noqa: D102
         given = self.given()
         if given is not None and self.op in ("", _short_name(op), op.name):
             schedule = given
@@ -832,12 +1058,68 @@ class LinalgToGpuPass(ModulePass):
                 if isinstance(inner, LinalgStructuredOperation | linalg.ReduceOp
                               | linalg.BroadcastOp):
                     _require_buffers(inner)
+            self.attach_tuned(function)
+            fused: set[Operation] = set()
             for inner in list(function.body.walk()):
-                if isinstance(inner, gpu.LaunchOp) or inner.parent_op() is not function:
+                if (isinstance(inner, gpu.LaunchOp) or inner.parent_op() is not function
+                        or inner in fused):
                     continue
-                self.lower(inner)
+                self.for_op(inner).lower(inner, fused)
 
-    def lower(self, op: Operation) -> None:
+    def for_op(self, op: Operation) -> LinalgToGpuPass:
+        """This pass with the `threads` of `op`'s schedule attribute, unless given."""
+        if self.threads != DEFAULT_THREADS or GPU_SCHEDULE_ATTR not in op.attributes:
+            return self
+        threads = gpu_schedule_from_attr(op, op.attributes[GPU_SCHEDULE_ATTR]).threads
+        if threads > 1024 or threads < 32 or threads % 32:
+            raise TesseraError.at_op(op, f"'{GPU_SCHEDULE_ATTR}': threads={threads} must be a "
+                                     "multiple of 32 up to 1024")
+        return replace(self, threads=threads)
+
+    def attach_tuned(self, function: func.FuncOp) -> None:
+        """Give each tunable op of `function` without a schedule attribute the schedule the
+        tuning database holds for its workload on this GPU, as its attribute."""
+        from tessera.compiler.tuning.api import lookup_database
+
+        path = lookup_database(self.tuning_db or None)
+        if path is None:
+            return
+        from tessera.lowering.workloads import tunable, workload_key
+        from tessera.targets.cuda import tuning
+
+        target = tuning.gpu_target_key()
+        if target is None:
+            return
+        ops = [o for o in function.body.walk() if isinstance(o, LinalgStructuredOperation)
+               and GPU_SCHEDULE_ATTR not in o.attributes and tunable(o)]
+        keys = [workload_key(o) for o in ops]  # all before any attribute is attached
+        for inner, key in zip(ops, keys):
+            schedule = tuning.tuned_gpu_schedule(key, path, target)
+            if schedule is None:
+                continue
+            contraction = as_contraction(inner)
+            try:
+                schedule.validate(element_bytes=contraction.element_bytes if contraction
+                                  else (4, 4))
+            except ScheduleError as e:
+                warnings.warn(f"tuning database {path}: the best GPU schedule of {key} is not "
+                              f"legal for the op and is skipped ({e.message})", stacklevel=2)
+                continue
+            inner.attributes[GPU_SCHEDULE_ATTR] = gpu_schedule_to_attr(schedule)
+
+    def chain(self, op: Operation, fused: set[Operation]) -> list[linalg.GenericOp]:
+        """The elementwise consumers fused into `op`'s kernel (moving what lies between
+        them above it), at most `fuse`."""
+        if self.fuse <= 0:
+            return []
+        chain = fusable_chain(epilogue_chain(op, self.fuse, fused))
+        fused.update(chain)
+        hoist_between(op, chain)
+        return chain
+
+    def lower(self, op: Operation, fused: set[Operation]) -> None:
+        if isinstance(op, linalg.FillOp) and _fill_absorbed_by_next(op):
+            return  # the contraction after it starts its accumulators from the value
         if isinstance(op, memref.CopyOp):
             pointwise(op, self.threads)
             return
@@ -845,11 +1127,33 @@ class LinalgToGpuPass(ModulePass):
             return
         contraction = as_contraction(op)
         if contraction is not None:
-            tiled_gemm(contraction, self.schedule_for(op, contraction))
+            fill = _previous_structured(op)
+            if isinstance(fill, linalg.FillOp) and fill.outputs[0] == contraction.c:
+                contraction.initial = fill.inputs[0]
+                fill.detach()
+                fill.erase()
+            schedule = self.schedule_for(op, contraction)
+            epilogues = epilogues_for(op, self.chain(op, fused))
+            dead = tiled_gemm(contraction, schedule, epilogues)
+            erase_fused(epilogues)
+            erase_buffer(dead)
             return
         generic = to_generic(op) if not isinstance(op, linalg.GenericOp) else op
         reduction = as_reduction(generic)
         if reduction is not None:
-            block_reduction(reduction, self.threads)
+            fill = _previous_structured(generic)
+            if isinstance(fill, linalg.FillOp) and fill.outputs[0] == generic.outputs[0]:
+                reduction.initial = fill.inputs[0]
+                fill.detach()
+                fill.erase()
+            epilogues = epilogues_for(generic, self.chain(generic, fused))
+            block_reduction(reduction, self.threads, epilogues)
+            erase_fused(epilogues)
+            return
+        if is_elementwise(generic):
+            epilogues = epilogues_for(generic, self.chain(generic, fused))
+            dead = elementwise(generic, epilogues, self.threads)
+            erase_fused(epilogues)
+            erase_buffer(dead)
             return
         pointwise(generic, self.threads)

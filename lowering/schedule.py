@@ -240,10 +240,14 @@ def _independent(op: LinalgStructuredOperation, read: set, written: set) -> bool
             and not any(v in read for v in op.outputs))
 
 
-def epilogues_for(producer: linalg.GenericOp, chain: list[linalg.GenericOp]) -> list[Epilogue]:
+def epilogues_for(producer: LinalgStructuredOperation,
+                  chain: list[linalg.GenericOp]) -> list[Epilogue]:
     if not chain:
         return []
-    out_dims = plain_dims(producer.indexing_maps.data[-1].data)
+    producer_maps = producer.get_indexing_maps()
+    if isinstance(producer_maps, ArrayAttr):  # a generic's; named ops give a list
+        producer_maps = producer_maps.data
+    out_dims = plain_dims(producer_maps[-1].data)
     assert out_dims is not None
     epilogues = []
     fused = set(chain)
@@ -254,7 +258,7 @@ def epilogues_for(producer: linalg.GenericOp, chain: list[linalg.GenericOp]) -> 
         cdims = plain_dims(cmaps[-1])
         assert cdims is not None
         mapping = {c: p for c, p in zip(cdims, out_dims)}
-        new_maps = [AffineMap(producer.indexing_maps.data[0].data.num_dims, 0,
+        new_maps = [AffineMap(producer_maps[0].data.num_dims, 0,
                               tuple(_substitute(e, mapping) for e in m.results)) for m in cmaps]
         target = consumer.outputs[0]
         temporary = isinstance(target.owner, memref.AllocOp)
@@ -263,6 +267,30 @@ def epilogues_for(producer: linalg.GenericOp, chain: list[linalg.GenericOp]) -> 
             for use in target.uses)
         epilogues.append(Epilogue(consumer, source, new_maps, store))
     return epilogues
+
+
+def hoist_between(producer: Operation, chain: list[linalg.GenericOp]) -> None:
+    """What lies between `producer` and its fused consumers (their output buffers, constants
+    their bodies use, independent ops such as a reshaped bias) moves above the producer."""
+    if not chain:
+        return
+    between = producer.next_op
+    while between is not None and between is not chain[-1]:
+        following = between.next_op
+        if between not in chain:
+            between.detach()
+            producer.parent_block().insert_op_before(between, producer)
+        between = following
+
+
+def erase_fused(epilogues: list[Epilogue]) -> None:
+    """Erase the fused consumers, and the buffers only they wrote."""
+    dead = [e.op.outputs[0] for e in epilogues if not e.store]
+    for e in epilogues:
+        e.op.detach()
+        e.op.erase()
+    for value in dead:
+        _erase_dead_buffer(value)
 
 
 def _erase_dead_buffer(value) -> None:
@@ -377,16 +405,7 @@ class SchedulePass(ModulePass):
                 f"schedule of '{op_name}': fuse: only {len(chain)} elementwise consumer(s) "
                 f"follow the op and read its result element by element; cannot fuse "
                 f"{record.fuse}")
-        # What lies between the op and its fused consumers (their output buffers, constants
-        # their bodies use, independent ops such as a reshaped bias) now runs first.
-        if chain:
-            between = target.next_op
-            while between is not None and between is not chain[-1]:
-                following = between.next_op
-                if between not in chain:
-                    between.detach()
-                    target.parent_block().insert_op_before(between, target)
-                between = following
+        hoist_between(target, chain)
         generic = to_generic(target)
         generic.attributes.pop(SCHEDULE_ATTR, None)
         # An input the body never reads (a pooling window's shape operand) is not moved:
@@ -397,12 +416,9 @@ class SchedulePass(ModulePass):
             record = replace(record, pack=tuple(p for p in record.pack if p not in unread))
         epilogues = epilogues_for(generic, chain)
         generate(generic, record, epilogues, op_name)
-        dead = [e.op.outputs[0] for e in epilogues if not e.store]
-        for consumer in [*(e.op for e in epilogues), generic]:
-            consumer.detach()
-            consumer.erase()
-        for value in dead:
-            _erase_dead_buffer(value)
+        generic.detach()
+        generic.erase()
+        erase_fused(epilogues)
 
 
 def element_bytes(op: LinalgStructuredOperation) -> int:
