@@ -24,11 +24,20 @@ moves each body into a `gpu.func` of its own. Three kernel shapes, chosen per op
   of the reduced elements into a partial result, then the partials are combined in a
   shared-memory tree (one barrier per level) and thread 0 folds the tree's root into the
   output. This is what softmax's max and sum become.
-- **pointwise**, everything else (elementwise chains, fills, copies, transposes, pooling,
-  small reductions): the op's own loop nest (as `linalg-to-loops` writes it) with its leading
+- **pointwise**, everything else (copies, padding, pooling, small reductions, reshapes): the op's own loop nest (as `linalg-to-loops` writes it) with its leading
   parallel loops replaced by one global thread index, the innermost loop's index varying
   fastest across consecutive threads (coalesced on row-major outputs); the loops that remain
   run sequentially in each thread.
+
+- **elementwise**, for all-parallel ops that write each output element once: one thread per
+  element.
+
+Fusion (`fuse`, default 8; 0 turns it off): the elementwise consumers that follow a GEMM,
+reduction or elementwise op and read its result element by element (bias, activation,
+residual add; found as the C target's `schedule` pass finds them) run on each element before
+it is stored, so a chain of elementwise ops is one kernel; a temporary that only they read is
+never allocated. A `linalg.fill` right before a GEMM or reduction into the same buffer
+becomes its starting value instead of a kernel of its own.
 
 Loops in kernels with constant trip counts that should be unrolled (the register tile's) carry
 the unit attribute `tessera.unroll`, which the CUDA emitter prints as `#pragma unroll`.
