@@ -4,7 +4,8 @@
 
 Prints an excerpt of the IR at each level (graph, linalg on tensors, linalg on buffers,
 scf loops) and of the generated C, compiles it, runs it on seeded inputs, and reports the
-agreement with the NumPy reference and the time per call.
+agreement with the NumPy reference and the time per call; then the CUDA kernels of the same
+program, run on the CPU emulation of the CUDA execution model.
 """
 
 from __future__ import annotations
@@ -64,7 +65,15 @@ def demo(args) -> int:
     print("\n--- C: what gcc compiles ---")
     print(excerpt(c_source, f"tsr_{entry}(", args.lines + 6))
     print(f"\n(all levels printed in {time.perf_counter() - started:.2f} s)\n{rule}")
-    return tessera_main(["run", filename, "--entry", entry, "--target", "c", "--seed", "0"])
+    status = tessera_main(["run", filename, "--entry", entry, "--target", "c", "--seed", "0"])
+    from tessera.targets.cuda.backend import lower_and_emit
+
+    cuda_source, _ = lower_and_emit(program.graph(entry))
+    print(f"{rule}\n--- CUDA: the same program as GPU kernels (lower-to-cuda -t cuda) ---")
+    print(excerpt(cuda_source, "__global__", args.lines + 6))
+    print("(run here on the CPU emulation of the CUDA execution model)")
+    return status or tessera_main(["run", filename, "--entry", entry, "--target", "cuda-emu",
+                                   "--seed", "0", "--repeat", "3"])
 
 
 if __name__ == "__main__":
