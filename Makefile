@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
 BENCH_STAMP := $(VENV)/.installed-bench
+GPU_STAMP := $(VENV)/.installed-gpu
 BENCH_ARGS ?=
 
 # SCALE-Sim (PyPI `scalesim` 3.0.0) needs numpy < 2.4 (through numba), so it gets its own
@@ -19,7 +20,7 @@ SCALESIM_VENV := .venv-scalesim
 SCALESIM_STAMP := $(SCALESIM_VENV)/.installed
 SCALESIM_PACKAGES := 'scalesim==3.0.0' 'numpy<2.4'
 
-.PHONY: demo test pytest lit install bench bench-tuning bench-npu scalesim clean
+.PHONY: demo test pytest lit install bench bench-tuning bench-npu bench-cuda scalesim clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,17 @@ bench: $(BENCH_STAMP)
 bench-tuning: $(BENCH_STAMP)
 	$(RUN) $(BIN)/python -m bench.tuning $(BENCH_ARGS)
 
+# Tessera's CUDA kernels beside cuBLAS (CuPy) and cuDNN (PyTorch, when installed with CUDA) on
+# this machine's GPU (needs nvcc and a CUDA GPU; installs CuPy, the `gpu` extra);
+# `make bench-cuda BENCH_ARGS=--quick` for a smoke run, `make bench-cuda BENCH_ARGS='--tune 64'`
+# to tune the cases first (into bench/results/tuned-cuda-<device>.db) and add a `tessera tuned`
+# row. Writes bench/results/cuda-<device>-<date>.json and .md; exits 2 without a GPU.
+$(GPU_STAMP): pyproject.toml $(BENCH_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[gpu]'
+	touch $(GPU_STAMP)
+
+bench-cuda: $(GPU_STAMP)
+	$(RUN) $(BIN)/python -m bench.cuda $(BENCH_ARGS)
 
 $(SCALESIM_STAMP):
 	$(PYTHON) -m venv $(SCALESIM_VENV)

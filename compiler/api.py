@@ -115,7 +115,7 @@ class Program:
     target: str = "c"
     bindings: dict[str, int] = field(default_factory=dict)
     schedules: object = None  # for the C target: see compiler.pipelines.c_pipeline
-    tuning_db: object = None  # C and NPU targets: a path, "none", or None (the default)
+    tuning_db: object = None  # C, NPU and CUDA targets: a path, "none", or None (the default)
     target_options: dict = field(default_factory=dict)  # for the backend (npu: config, mode)
     _syntax: S.Program | None = None
     _compiled: dict[tuple, Callable] = field(default_factory=dict)
@@ -264,8 +264,9 @@ def compile(
 
     `schedules` (C target): None or "default" for the default schedules, "naive" for plain
     loops, or {op name: Schedule} for hand-written ones (see `compiler/schedule.py`).
-    `tuning_db` (C and NPU targets): the tuning database whose best schedules replace the
-    default ones (a path; None: the default database when it exists; "none": no lookup).
+    `tuning_db` (C, NPU, CUDA targets): the tuning database whose best schedules replace the
+    default ones (a path; None: the default database when it exists; "none": no lookup; the
+    CUDA targets look schedules up only where there is a GPU: they are keyed by the GPU).
     `target_options` go to the target's backend: for "npu", `config` (an `NpuConfig` or its
     CLI form, "tpu-128,dataflow=ws"), `mode` ("overlapped" or "scalesim") and
     `double_buffer`.
@@ -274,8 +275,8 @@ def compile(
 
     if schedules is not None and target != "c":
         raise TesseraError(f"schedules apply to the C target, not '{target}'")
-    if tuning_db is not None and target not in ("c", "npu"):
-        raise TesseraError(f"a tuning database applies to the C and NPU targets, not "
+    if tuning_db is not None and target not in ("c", "npu", "cuda", "cuda-emu"):
+        raise TesseraError(f"a tuning database applies to the C, NPU and CUDA targets, not "
                            f"'{target}'")
     try:  # an unknown target or option is an error now, not at the first call
         backend(target, **target_options)

@@ -4,6 +4,7 @@
     tessera run examples/mlp.tsr --bind B=64 --inputs inputs.npz
     tessera run examples/lenet5.tsr --target npu --npu-config tpu-128,dataflow=is
     tessera tune examples/matmul.tsr --trials 64 --strategy model
+    tessera tune examples/matmul.tsr --target cuda --trials 64   # on this machine's GPU
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("file", help="a .tsr program")
     tune.add_argument("--entry", help="the function to tune (default: as for run)")
     tune.add_argument("--target", default="c", help="the target to tune for: c (measured "
-                      "seconds) or npu (simulated cycles); default: c")
+                      "seconds), cuda (seconds on this machine's GPU) or npu (simulated "
+                      "cycles); default: c")
     tune.add_argument("--npu-config", metavar="CONFIG",
                       help="the NPU to tune for (--target npu; as for run)")
     tune.add_argument("--bind", action="append", default=[], metavar="NAME=SIZE",
@@ -72,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0, help="seed of the search and the inputs")
     tune.add_argument("--threads", type=_positive, default=1,
                       help="threads the candidates run on (default: 1)")
-    tune.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                      help="a candidate running longer is killed (default: 10)")
+    tune.add_argument("--timeout", type=float, metavar="S",
+                      help="a candidate running longer is killed (default: 10; cuda: 30, "
+                      "CuPy's import and the CUDA context included)")
     tune.add_argument("--runner", default="local", choices=["local", "ray"],
                       help="measure here (local) or on a Ray cluster (ray)")
     tune.add_argument("--address", help="the Ray cluster to join (--runner ray; default: "
@@ -103,6 +106,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise TesseraError("--npu-config and --npu-trace apply to --target npu")
     if args.target in ("cuda", "cuda-emu"):
         options = {"gpu_options": args.gpu_schedule or ""}
+        if args.tuning_db:
+            options["tuning_db"] = args.tuning_db
         if args.sanitize:
             options["sanitize"] = True
     elif args.gpu_schedule:
@@ -147,14 +152,20 @@ def run_command(args: argparse.Namespace) -> int:
 
 def tune_command(args: argparse.Namespace) -> int:
     from tessera.compiler.frontend import parse_bindings
+    from tessera.compiler.diagnostics import TesseraError
     from tessera.compiler.tuning.api import default_database, tune
     from tessera.compiler.tuning.report import ProgressBar, table
 
-    options = {"threads": args.threads, "timeout_s": args.timeout}
+    options = {"threads": args.threads,
+               "timeout_s": args.timeout if args.timeout is not None else 10.0}
     if args.runner == "ray":
         options["address"] = args.address
     if args.target == "npu":
         options = {"config": args.npu_config or "gemmini"}
+    elif args.target == "cuda":
+        if args.threads != 1:
+            raise TesseraError("--threads applies to --target c (CUDA candidates run on the GPU)")
+        options = {"timeout_s": args.timeout} if args.timeout is not None else {}
     db = args.db or default_database()
     bar = ProgressBar("cycles" if args.target == "npu" else "s")
     try:

@@ -27,6 +27,7 @@ MEASURERS: dict[tuple[str, str], str] = {
     ("c", "local"): "tessera.targets.c.tuning:CMeasurer",
     ("c", "ray"): "tessera.targets.c.ray_measure:RayMeasurer",
     ("npu", "local"): "tessera.targets.npu.tuning:NpuMeasurer",
+    ("cuda", "local"): "tessera.targets.cuda.tuning:CudaMeasurer",
 }
 OFF = ("none", "off", "")
 
@@ -86,7 +87,8 @@ def tune(path_or_source, *, entry: str | None = None, bindings: dict[str, int] |
     """Tune every distinct op of `entry` (`trials` and `time_budget` for the whole program),
     record every trial in `db` (default: `default_database()`), return one result per
     workload, the most expensive first. `measurer_options` go to the target's measurer
-    (C: threads, repeat, min_sample_s, timeout_s, jobs; Ray: address; NPU: config, mode)."""
+    (C: threads, repeat, min_sample_s, timeout_s, jobs; Ray: address; NPU: config, mode;
+    CUDA: repeat, min_sample_s, timeout_s, jobs, reference_timeout_s)."""
     from tessera.compiler.tuning.database import TuningDatabase
     from tessera.compiler.tuning.tuner import Tuner
 

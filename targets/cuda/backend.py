@@ -23,23 +23,31 @@ from tessera.targets import Compiled
 from tessera.targets.c.signatures import CSignature
 
 
-def cuda_pipeline(gpu_options: str = "") -> str:
-    """`lower-to-cuda`, with `linalg-to-gpu{gpu_options}` when options are given."""
+def cuda_pipeline(gpu_options: str = "", tuning_db=None) -> str:
+    """`lower-to-cuda`, with `linalg-to-gpu{gpu_options}` when options are given; `tuning_db`
+    (a path or "none") is the database `linalg-to-gpu` looks tuned schedules up in (None:
+    the default one, when it exists and there is a GPU)."""
     from tessera.compiler.pipelines import PIPELINES
 
+    if tuning_db is not None:
+        path = str(tuning_db)
+        if '"' in path:
+            raise TesseraError(f"a tuning database path cannot contain a quote: {path!r}")
+        gpu_options = f'{gpu_options} tuning_db="{path}"'.strip()
     if not gpu_options:
         return PIPELINES["lower-to-cuda"]
     return PIPELINES["lower-to-cuda"].replace("linalg-to-gpu", f"linalg-to-gpu{{{gpu_options}}}")
 
 
-def lower_and_emit(module: ModuleOp, gpu_options: str = "") -> tuple[str, dict[str, CSignature]]:
+def lower_and_emit(module: ModuleOp, gpu_options: str = "", tuning_db=None
+                   ) -> tuple[str, dict[str, CSignature]]:
     """`module` (a graph module, consumed) lowered and printed: the `.cu` source and the host
     functions' signatures."""
     from tessera.compiler.pipelines import run_pipeline
     from tessera.compiler.registry import make_context
     from tessera.targets.cuda.emitter import cuda_signatures, emit_cuda
 
-    run_pipeline(cuda_pipeline(gpu_options), make_context(), module)
+    run_pipeline(cuda_pipeline(gpu_options, tuning_db), make_context(), module)
     return emit_cuda(module), cuda_signatures(module)
 
 
@@ -96,8 +104,9 @@ def check_cubins(source: str) -> None:
 class _CudaBackendBase:
     name = "cuda"
 
-    def __init__(self, gpu_options: str = ""):
+    def __init__(self, gpu_options: str = "", tuning_db=None):
         self.gpu_options = gpu_options
+        self.tuning_db = tuning_db
         self.source = ""
 
     def build(self, source: str):
@@ -108,7 +117,7 @@ class _CudaBackendBase:
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        self.source, signatures = lower_and_emit(module, self.gpu_options)
+        self.source, signatures = lower_and_emit(module, self.gpu_options, self.tuning_db)
         library = self.build(self.source)
 
         def entry(name: str) -> Compiled:
@@ -129,8 +138,8 @@ class EmulatedCudaBackend(_CudaBackendBase):
 
     name = "cuda-emu"
 
-    def __init__(self, gpu_options: str = "", sanitize: bool = False):
-        super().__init__(gpu_options)
+    def __init__(self, gpu_options: str = "", sanitize: bool = False, tuning_db=None):
+        super().__init__(gpu_options, tuning_db)
         self.sanitize = sanitize
 
     def build(self, source: str):
