@@ -24,17 +24,25 @@ def register_source(name: str, text: str) -> None:
     _SOURCES[name] = text
 
 
+def split_lines(text: str) -> list[str]:
+    r"""The lines of `text` as the lexers count them: broken at '\n' (with a '\r' before
+    it) and nowhere else. `str.splitlines()` also breaks at '\r', '\v', '\f', '\x1c'-'\x1e',
+    '\x85', '\u2028' and '\u2029', and would quote another line than the one named."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def source_line(filename: str, line: int) -> str | None:
     text = _SOURCES.get(filename)
     if text is None and os.path.isfile(filename):
         try:
-            with open(filename, encoding="utf-8", errors="replace") as f:
+            # newline="": no translation of '\r' or '\r\n', so lines are counted at '\n'.
+            with open(filename, encoding="utf-8", errors="replace", newline="") as f:
                 text = f.read()
         except OSError:
             return None
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = split_lines(text)
     return lines[line - 1] if 1 <= line <= len(lines) else None
 
 
@@ -83,12 +91,17 @@ class TesseraError(DiagnosticException):
         return f"{head}\n{text}\n{caret}^"
 
 
-def verify_located(root: Operation) -> None:
+def verify_located(root: Operation, *, read: bool = False) -> None:
     """Verify `root`, reporting the first failing op at its source location.
 
     Each op's own rules (`verify_`: IRDL constraints and the custom verifier) are checked
     op by op in program order, so the message names the first op that is actually wrong,
     at its location; xDSL's structural checks (terminators, dominance) follow.
+
+    `read`: the IR was read from the user's text (not built by Tessera), so an xDSL
+    verifier that fails on it otherwise than with a VerifyException (an IndexError, a
+    ZeroDivisionError evaluating an affine map, a bare Exception) was failing on the
+    user's IR: a located error at the op too. On IR Tessera built, that is Tessera's bug.
     """
     for op in root.walk(reverse=False):
         try:
@@ -98,10 +111,28 @@ def verify_located(root: Operation) -> None:
             if not message.startswith(f"'{op.name}'"):
                 message = f"'{op.name}' {message}"
             raise TesseraError.at_op(op, message) from None
+        except DiagnosticException:
+            raise
+        except Exception as e:
+            if not read:
+                raise
+            message = _xdsl_failed(f"'{op.name}' cannot be verified", e)
+            raise TesseraError.at_op(op, message) from e
     try:
         root.verify()
     except VerifyException as e:
         raise TesseraError(f"invalid IR: {e}") from None
+    except DiagnosticException:
+        raise
+    except Exception as e:
+        if not read:
+            raise
+        raise TesseraError.at_op(root, _xdsl_failed("invalid IR", e)) from e
+
+
+def _xdsl_failed(what: str, e: Exception) -> str:
+    message = " ".join(str(e).split()) or type(e).__name__  # on one line
+    return f"{what}: {message} (xDSL's verifier failed on it)"
 
 
 def run_reporting_errors(tool: str, body) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from xdsl.context import Context
 import numpy as np
 from xdsl.dialects import arith, func, memref
-from xdsl.dialects.builtin import FloatAttr, MemRefType, ModuleOp, StringAttr, f64
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, StringAttr, TensorType, f64
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Operation, SSAValue
@@ -108,6 +108,12 @@ class _Lowering:
 
     def run(self) -> None:
         ops = [o for o in self.function.body.walk() if isinstance(o, LinalgStructuredOperation)]
+        # Checked before anything is rewritten: the rewrites below assume buffers (a fill
+        # on tensors, for one, has uses of its result that erasing it would leave behind).
+        for op in ops:
+            if any(isinstance(v.type, TensorType) for v in op.operands):
+                raise TesseraError.at_op(op, f"linalg-to-npu: '{op.name}' works on tensors; "
+                                             f"run bufferize first")
         absorbed: set[Operation] = set()
         for op in ops:
             if op in absorbed:
@@ -202,9 +208,6 @@ class _Lowering:
         buffers they were widened from, and the result goes straight to the requantized
         buffer with the scale (no requantize: the i32 accumulators themselves)."""
         inputs, (output,) = list(op.inputs), list(op.outputs)
-        if not all(isinstance(v.type, MemRefType) for v in op.operands):
-            raise TesseraError.at_op(op, f"linalg-to-npu: '{op.name}' works on tensors; run "
-                                         f"bufferize first")
         kind = op.name.split(".")[-1]
         elements = {str(v.type.get_element_type()) for v in op.operands}
         if self.config.dtype == "f32":

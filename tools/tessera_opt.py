@@ -113,7 +113,9 @@ class TesseraOptMain(xDSLOptMain):
         self._chunk_offset = start_offset
         module = super().parse_chunk(chunk, file_extension, start_offset)
         if module is not None and not self.args.disable_verify:
-            verify_located(module)
+            # IR read from .mlir text is the user's: an xDSL verifier failing on it is
+            # reported at the op (IR the .tsr frontend built is Tessera's).
+            verify_located(module, read=file_extension == "mlir")
         return module
 
     def setup_pipeline(self):

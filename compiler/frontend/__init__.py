@@ -9,6 +9,8 @@ from tessera.compiler.diagnostics import TesseraError, verify_located
 
 def parse_bindings(items: list[str]) -> dict[str, int]:
     """`["B=64", "N=3"]` -> {"B": 64, "N": 3}; a malformed item is a user error."""
+    from tessera.compiler.frontend.values import LARGEST_SIZE
+
     out: dict[str, int] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -18,6 +20,9 @@ def parse_bindings(items: list[str]) -> dict[str, int]:
         size = int(value)
         if size <= 0:
             raise TesseraError(f"--bind {name}: size must be positive, got {size}")
+        if size > LARGEST_SIZE:
+            raise TesseraError(f"--bind {name}: size {size} is too large (at most "
+                               f"{LARGEST_SIZE}: sizes are int64)")
         out[name] = size
     return out
 

@@ -8,10 +8,11 @@ Everything the user can get wrong becomes a located `TesseraError`. The builtins
 
 from __future__ import annotations
 
-import numpy as np
-
 import difflib
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp, TensorType
@@ -25,6 +26,7 @@ from tessera.compiler.frontend.values import (
     BINOPS,
     DTYPES,
     GRAPH_BINARY,
+    LARGEST_SIZE,
     PY_BINARY,
     Literal,
     Value,
@@ -33,6 +35,18 @@ from tessera.compiler.frontend.values import (
     type_text,
 )
 from tessera.dialects import graph as G
+
+
+def size_problem(shape: Sequence[int]) -> str | None:
+    """What is wrong with a shape too large for int64 sizes, if it is."""
+    for size in shape:
+        if size > LARGEST_SIZE:
+            return f"dimension {size} is too large (at most {LARGEST_SIZE}: sizes are int64)"
+    count = math.prod(shape)
+    if count > LARGEST_SIZE:
+        return f"{count} elements are too many (at most {LARGEST_SIZE}: sizes are int64)"
+    return None
+
 
 class ModuleBuilder:
     def __init__(self, program: S.Program, filename: str, bindings: dict[str, int]):
@@ -57,6 +71,9 @@ class ModuleBuilder:
         for d in self.program.dims:
             if d.value <= 0:
                 raise self.error(d.pos, f"dimension '{d.name}' must be positive, got {d.value}")
+            if d.value > LARGEST_SIZE:
+                raise self.error(d.pos, f"dimension '{d.name}' is too large: {d.value} (at "
+                                        f"most {LARGEST_SIZE}: sizes are int64)")
         seen: dict[str, S.Function] = {}
         for f in self.program.functions:
             if f.name in seen:
@@ -65,6 +82,7 @@ class ModuleBuilder:
         chosen = self.reachable(entry)
         for f in chosen:
             self.signatures[f.name] = self.signature(f)
+        self.check_call_cycles(chosen)
         return ModuleOp([self.function(f) for f in chosen])
 
     def reachable(self, entry: str | None) -> list[S.Function]:
@@ -77,11 +95,51 @@ class ModuleBuilder:
             )
         wanted, todo = {entry}, [entry]
         while todo:
-            for callee in _callees(self.functions[todo.pop()]):
-                if callee in self.functions and callee not in wanted:
-                    wanted.add(callee)
-                    todo.append(callee)
+            for call in _calls(self.functions[todo.pop()]):
+                if call.name in self.functions and call.name not in wanted:
+                    wanted.add(call.name)
+                    todo.append(call.name)
         return [f for f in self.program.functions if f.name in wanted]
+
+    def check_call_cycles(self, functions: list[S.Function]) -> None:
+        """A located error at the first call of a cycle of calls between functions (f
+        calls g, which calls f): the calls would never end. A function that calls itself
+        is reported where its body is built."""
+        calls = {f.name: [c for c in _calls(f) if c.name in self.functions and c.name != f.name]
+                 for f in functions}
+        done: set[str] = set()
+        for root in calls:
+            if root in done:
+                continue
+            # Depth first, in source order; `path` holds the calls from the root to the
+            # function whose calls `stack[-1]` goes through.
+            path: list[tuple[str, S.Call]] = []
+            stack = [(root, iter(calls[root]))]
+            active = {root}
+            while stack:
+                name, pending = stack[-1]
+                call = next(pending, None)
+                if call is None:
+                    stack.pop()
+                    active.discard(name)
+                    done.add(name)
+                    if path:
+                        path.pop()
+                    continue
+                if call.name in active:
+                    raise self._cycle_error([*path, (name, call)], call.name)
+                if call.name not in done:
+                    path.append((name, call))
+                    stack.append((call.name, iter(calls[call.name])))
+                    active.add(call.name)
+
+    def _cycle_error(self, path: list[tuple[str, S.Call]], target: str) -> TesseraError:
+        start = next(i for i, (caller, _) in enumerate(path) if caller == target)
+        cycle = [caller for caller, _ in path[start:]] + [target]
+        shadowing = [n for n in dict.fromkeys(cycle) if n in BUILTINS]
+        hint = "".join(f" ('{n}' shadows the builtin '{n}': rename it)" for n in shadowing)
+        return self.error(path[start][1].pos, f"recursive call: {' -> '.join(cycle)} "
+                                              f"(recursion is not supported){hint}")
 
     def resolve(self, t: S.TensorTypeExpr) -> TensorType:
         shape = []
@@ -98,7 +156,11 @@ class ModuleBuilder:
                 )
             if size <= 0:
                 raise self.error(d.pos, f"dimension {d.value} must be positive, got {size}")
+            if size > LARGEST_SIZE:
+                raise self.error(d.pos, size_problem([size]))
             shape.append(size)
+        if (problem := size_problem(shape)) is not None:
+            raise self.error(t.pos, f"tensor type {t.dtype}{G.fmt_shape(shape)}: {problem}")
         return TensorType(DTYPES[t.dtype], shape)
 
     def signature(self, f: S.Function) -> FunctionType:
@@ -115,12 +177,14 @@ class ModuleBuilder:
         return FunctionBuilder(self, f).build()
 
 
-def _callees(f: S.Function) -> list[str]:
-    out: list[str] = []
+def _calls(f: S.Function) -> list[S.Call]:
+    """The calls in `f`'s expressions, in source order; not those in index notation, whose
+    calls are the scalar functions whatever the program defines."""
+    out: list[S.Call] = []
 
     def visit(e):
         if isinstance(e, S.Call):
-            out.append(e.name)
+            out.append(e)
             for a in (*e.args, *e.kwargs.values()):
                 visit(a)
         elif isinstance(e, S.BinOp):
@@ -133,6 +197,8 @@ def _callees(f: S.Function) -> list[str]:
                 visit(i)
 
     for s in f.body:
+        if isinstance(s, S.IndexStmt):
+            continue
         for e in s.values if isinstance(s, S.Return) else [s.value]:
             visit(e)
     return out
@@ -165,6 +231,11 @@ class FunctionBuilder:
             op = build()
         except G.ShapeError as e:
             raise self.error(pos, str(e)) from None
+        for result in op.results:  # sizes the op computes (flatten, broadcast_to)
+            if not isinstance(result.type, TensorType):
+                continue
+            if (problem := size_problem(G.shape_of(result.type))) is not None:
+                raise self.error(pos, f"the result's {problem}")
         return self.emit(op, pos)
 
     # -- statements -------------------------------------------------------------------
@@ -293,6 +364,11 @@ class FunctionBuilder:
                 f"the number {lit.value} is not an integer but meets an "
                 f"{G.type_name(element_type)} tensor",
             )
+        self.check_range(lit, element_type)
+        return self.emit(G.ConstantOp.scalar(lit.value, element_type), lit.pos)
+
+    def check_range(self, lit: Literal, element_type: Attribute) -> None:
+        """A located error unless the number fits the element type it meets."""
         name = G.type_name(element_type)
         if not G.is_float(element_type):
             bits = element_type.width.data
@@ -311,7 +387,6 @@ class FunctionBuilder:
                         else f"{str(lit.value)[:12]}… ({len(str(lit.value))} digits)")
                 raise self.error(lit.pos, f"the number {text} is too large for {name} "
                                           f"(at most {largest:.6g})")
-        return self.emit(G.ConstantOp.scalar(lit.value, element_type), lit.pos)
 
     def broadcast_literal(self, lit: Literal, t: Attribute, pos: S.Pos) -> SSAValue:
         c = self.materialize(lit, t.element_type, pos)
@@ -332,6 +407,9 @@ class FunctionBuilder:
                 return Literal(PY_BINARY[kind](lhs.value, rhs.value), pos)
             except ZeroDivisionError:
                 raise self.error(pos, "division by zero in a constant expression") from None
+            except OverflowError:  # an integer too large to meet or become a float
+                raise self.error(pos, "overflow in a constant expression: the result is too "
+                                      "large for a float") from None
         if isinstance(lhs, Literal):
             lhs = self.materialize(lhs, rhs.type.element_type, pos)
         if isinstance(rhs, Literal):

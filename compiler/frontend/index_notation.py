@@ -152,6 +152,16 @@ class IndexNotation:
             self.inputs.append(key)
             self.values.append(v)
 
+    def number(self, lit: Literal) -> SSAValue:
+        """A number in the body, of the expression's element type (located errors unless
+        it fits)."""
+        et = self.element_type
+        if isinstance(lit.value, float) and not G.is_float(et):
+            raise self.error(lit.pos, f"the number {lit.value} is not an integer but the "
+                             f"expression is {G.type_name(et)}")
+        self.fb.check_range(lit, et)
+        return self.body_op(scalar.constant(lit.value, et), lit.pos)
+
     def body_op(self, op: Operation, pos: S.Pos) -> SSAValue | None:
         op.location = loc_attr(self.fb.m.loc(pos))
         self.block.add_op(op)
@@ -164,11 +174,10 @@ class IndexNotation:
 
     def scalar(self, e: S.Expr) -> SSAValue:
         et = self.element_type
+        if isinstance(e, S.Var) and isinstance(number := self.fb.lookup(e.name, e.pos), Literal):
+            return self.number(Literal(number.value, e.pos))  # a name bound to a number
         if isinstance(e, S.Number):
-            if isinstance(e.value, float) and not G.is_float(et):
-                raise self.error(e.pos, f"the number {e.value} is not an integer but the "
-                                 f"expression is {G.type_name(et)}")
-            return self.body_op(scalar.constant(e.value, et), e.pos)
+            return self.number(Literal(e.value, e.pos))
         if isinstance(e, S.Access | S.Var):
             indices = tuple(e.indices) if isinstance(e, S.Access) else ()
             return self.block.args[self.inputs.index((e.name, indices))]

@@ -8,7 +8,7 @@ from importlib.resources import files
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from tessera.compiler.diagnostics import SourceLoc, TesseraError, register_source
+from tessera.compiler.diagnostics import SourceLoc, TesseraError, register_source, split_lines
 from tessera.compiler.frontend import syntax as S
 
 # What the user should read instead of lark's terminal names.
@@ -177,5 +177,8 @@ def _expected(terminals) -> str:
 
 
 def _end(text: str, filename: str) -> SourceLoc:
-    lines = text.splitlines() or [""]
+    """Just after the last character of the last line (the line a final newline ends)."""
+    lines = split_lines(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
     return SourceLoc(filename, len(lines), len(lines[-1]) + 1)

@@ -24,6 +24,10 @@ from tessera.dialects import graph as G
 
 DTYPES: dict[str, Attribute] = {"f32": f32, "f64": f64, "i32": i32, "i8": i8}
 
+# MLIR's sizes are int64: a larger dimension cannot be written in the IR, and a tensor of
+# more elements cannot be indexed by the code generated from it.
+LARGEST_SIZE = (1 << 63) - 1
+
 COMBINE_KINDS = {"=": "assign", "+=!": "add", "*=!": "mul", "max=!": "max", "min=!": "min"}
 BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 GRAPH_BINARY = {

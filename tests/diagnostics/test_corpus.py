@@ -144,7 +144,9 @@ def check(case: Case, code: int, stdout: str, stderr: str) -> None:
         assert "Traceback" not in text, shown
         assert "internal error" not in text, shown
     assert code == case.exit, shown
-    lines = stderr.splitlines()
+    # Lines end at '\n' only, as the lexers count them (a form feed in a quoted source
+    # line does not end it).
+    lines = stderr.removesuffix("\n").split("\n") if stderr else []
     assert lines, shown
     message = lines[-1] if case.exit == 2 else lines[0]
     if case.exit == 2:
@@ -160,7 +162,7 @@ def check(case: Case, code: int, stdout: str, stderr: str) -> None:
     if source is not None and source.is_file():
         # The source line the location names, and a caret under its column.
         line, col = int(located["line"]), int(located["col"])
-        text = source.read_text(encoding="utf-8").splitlines()
+        text = [ln.removesuffix("\r") for ln in source.read_bytes().decode("utf-8").split("\n")]
         text = text[line - 1] if line <= len(text) else ""
         indent = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
         assert lines[1] == text, shown

@@ -58,48 +58,11 @@ def budget(default: int):
 # (exception type, regular expression its message matches, the explicit example that pins
 # it[, a fragment of the path of the file it is raised in])
 
-KNOWN_BUGS: list[tuple] = [
-    (ValueError, r"Integer value -?\d+ is out of range for type",
-     "an integer literal that does not fit the element type (x + 300 on i8)"),
-    (OverflowError, r"float too large to pack",
-     "a float literal beyond the f32 range (x * 1e39)"),
-    (OverflowError, r"int too large to convert to float",
-     "an integer literal too large for a float meeting a float tensor"),
-    (OverflowError, r"integer division result too large for a float",
-     "constant folding that overflows a float"),
-    (ValueError, r"\('\w+', \(\)\) is not in list",
-     "a name bound to a number used on the right of index notation"),
-    (IndexError, r"index out of range",
-     "a linalg named op without ins(...) in .mlir (xDSL's linalg parser)",
-     "xdsl/dialects/linalg/"),
-    (ValueError, r"invalid literal for int\(\) with base 10",
-     "a numeric but non-decimal character (², ¼) where .mlir has a number (xDSL's lexer "
-     "starts an integer token at str.isnumeric())", "xdsl/utils/mlir_lexer"),
-    (AssertionError, r"",
-     "linalg.generic whose indexing_maps is not an array (`{indexing_maps}`; an assert in "
-     "xDSL's parser)", "xdsl/dialects/linalg/"),
-    (ValueError, r"values to unpack",
-     "a linalg convolution or pooling op whose strides or dilations do not have 2 values "
-     "(xDSL's verifier)", "xdsl/dialects/linalg/"),
-    (OverflowError, r"int too big to convert",
-     "a hexadecimal float literal wider than its type (0x255FC00000 : f32; xDSL's parser)",
-     "xdsl/parser/"),
-    (OverflowError, r"too many digits in integer",
-     "an integer type of an absurd width (i99999999999999999999; xDSL computes its bounds "
-     "as 1 << width)", "xdsl/utils/comparisons"),
-    (ValueError, r"Forward declared values do not have an owner",
-     "a value used before its definition in a nested region (scf.for iter_args(%x = %s) "
-     "with %s defined in the body; xDSL's verifier)", "xdsl/parser/core"),
-    (ZeroDivisionError, r"by zero",
-     "an affine map dividing by zero (d0 mod 0, floordiv 0, ceildiv 0) in a linalg op "
-     "(xDSL's verifier evaluates it)", "xdsl/ir/affine/"),
-    (NotImplementedError, r"Format not implemented for i\d+",
-     "a dense array of an integer type wider than 64 bits (array<i640: 1>; xDSL's parser)",
-     "xdsl/dialects/builtin"),
-    (Exception, r"Block arguments with wrong type",
-     "scf.while whose region arguments differ from its operand or result types (xDSL's "
-     "verifier raises a bare Exception)", "xdsl/dialects/scf"),
-]
+# Open bugs: none now. Those found so far (literals and constant folding beyond their type,
+# a number-bound name in index notation, xDSL's parser, lexer and verifiers failing on
+# malformed .mlir, the quoted line after a form feed) are fixed; their examples in the test
+# modules run as ordinary tests.
+KNOWN_BUGS: list[tuple] = []
 
 
 def _raised_in(error: BaseException) -> str:
@@ -107,19 +70,6 @@ def _raised_in(error: BaseException) -> str:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return tb.tb_frame.f_code.co_filename if tb is not None else ""
-
-
-# The quoted source line of a diagnostic is found with str.splitlines(), which also breaks
-# lines at \r, \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029; the lexers count '\n' only.
-LINE_BREAKS_BESIDES_NEWLINE = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def quotes_wrong_line(text: str) -> bool:
-    """Whether a diagnostic may quote another line than the one it names (a known bug)."""
-    if any(ch in text for ch in LINE_BREAKS_BESIDES_NEWLINE):
-        event("known bug: the quoted line of text with line breaks other than newline")
-        return True
-    return False
 
 
 def known_bug(error: BaseException) -> str | None:
