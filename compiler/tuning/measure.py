@@ -69,3 +69,25 @@ def check_result(outputs: Sequence[np.ndarray], reference: Sequence[np.ndarray])
         if not agreement.ok:
             return f"result {i} {agreement}"
     return ""
+
+
+class PooledMeasurer:
+    """What a measurer with a pool of builders (`_pool`) and per-workload temporary
+    directories (`_prepared`: objects with a `directory`) does on `close` and in `with`."""
+
+    _pool = None
+    _prepared: dict
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        for prepared in self._prepared.values():
+            prepared.directory.cleanup()
+        self._prepared.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

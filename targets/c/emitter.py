@@ -159,14 +159,19 @@ class _ModulePrinter:
         sections.extend(definitions)
         return "\n".join(sections)
 
+    # How a function's head is spelt: its return type (after any linkage) and `restrict`.
+    function_head: ClassVar[str] = "void"
+    restrict: ClassVar[str] = "restrict"
+
     def prototype(self, signature: CSignature, param_names: list[str] | None = None) -> str:
         params = []
         for index, param in enumerate(signature.params):
             t = C_TYPES[param.element_type]
             if param.shape is not None:
-                t = f"{t} *restrict" if param.is_written else f"const {t} *restrict"
+                pointer = f"{t} *{self.restrict}"
+                t = pointer if param.is_written else f"const {pointer}"
             params.append(f"{t} {param_names[index]}" if param_names else t)
-        return f"void {signature.c_name}({', '.join(params) or 'void'})"
+        return f"{self.function_head} {signature.c_name}({', '.join(params) or 'void'})"
 
     def global_definition(self, op: memref.GlobalOp) -> str:
         key, shape = memref_layout(op.type, op)

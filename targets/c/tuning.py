@@ -37,7 +37,7 @@ import numpy as np
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.schedule import Schedule
-from tessera.compiler.tuning.measure import Outcome, check_result
+from tessera.compiler.tuning.measure import Outcome, PooledMeasurer, check_result
 from tessera.compiler.tuning.space import Resources
 from tessera.lowering.workloads import KERNEL, Workload
 
@@ -178,7 +178,7 @@ class _Prepared:
     reference: list[np.ndarray]
 
 
-class CMeasurer:
+class CMeasurer(PooledMeasurer):
     """Measures candidates on this machine (see the module docstring)."""
 
     unit = "s"
@@ -209,20 +209,6 @@ class CMeasurer:
         for built in builds:
             result = self._run(built, prepared, self.repeat, self.timeout_s)
             yield checked(result, prepared.reference)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-        for prepared in self._prepared.values():
-            prepared.directory.cleanup()
-        self._prepared.clear()
-
-    def __enter__(self) -> CMeasurer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- the two phases -------------------------------------------------------------------
 

@@ -104,6 +104,9 @@ def cuda_signatures(module: ModuleOp) -> dict[str, CSignature]:
 
 
 class _CudaModulePrinter(_ModulePrinter):
+    function_head = 'extern "C" int'
+    restrict = "__restrict__"
+
     def __init__(self, module: ModuleOp):
         super().__init__(module)
         self.kernels: dict[str, gpu.FuncOp] = {}
@@ -142,16 +145,6 @@ class _CudaModulePrinter(_ModulePrinter):
         sections.extend(kernels)
         sections.extend(hosts)
         return "\n".join(sections)
-
-    def prototype(self, signature: CSignature, param_names: list[str] | None = None) -> str:
-        params = []
-        for index, param in enumerate(signature.params):
-            t = C_TYPES[param.element_type]
-            if param.shape is not None:
-                t = f"{t} *__restrict__" if param.is_written else f"const {t} *__restrict__"
-            params.append(f"{t} {param_names[index]}" if param_names else t)
-        return f'extern "C" int {signature.c_name}({", ".join(params) or "void"})'
-
 
 class _KernelPrinter(_FunctionPrinter):
     """One gpu.func as a `__global__` function."""

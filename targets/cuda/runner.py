@@ -79,7 +79,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _TYPE_WORDS = {word for spelling in _C_TYPES for word in spelling.split()}
 
 # Appended to the source of a GPU build, so that an error code has its message.
-_GPU_ERROR_STRING = """
+GPU_ERROR_STRING = """
 extern "C" const char* tessera_cuda_error_string(int code) {
   return cudaGetErrorString((cudaError_t)code);
 }
@@ -491,7 +491,7 @@ def call_gpu(source_or_library: str | os.PathLike[str], symbol: str,
     cupy = _cupy()
     if isinstance(source_or_library, str):
         source = source_or_library
-        library = build_gpu_library(source + _GPU_ERROR_STRING, arch or gpu_arch())
+        library = build_gpu_library(source + GPU_ERROR_STRING, arch or gpu_arch())
     else:
         library = Path(source_or_library).resolve()
         source = _source_beside(library)

@@ -63,9 +63,10 @@ from tessera.compiler.gpu_schedule import (
     default_gemm_schedule,
 )
 from tessera.compiler.schedule import Schedule, ScheduleError
-from tessera.compiler.tuning.measure import Outcome
+from tessera.compiler.tuning.measure import Outcome, PooledMeasurer
 from tessera.compiler.tuning.space import Resources, SearchSpace
 from tessera.lowering.workloads import KERNEL, Workload
+from tessera.targets.cuda.runner import GPU_ERROR_STRING
 
 WORKER = Path(__file__).with_name("measure_worker.py")
 REFERENCE_TIMEOUT_S = 600.0
@@ -78,11 +79,7 @@ MIN_THREADS = 64  # fewer threads a block leave too few warps to hide latency
 
 # Appended to every source the measurer builds, so that a launcher's error code has its
 # message in the worker (as runner.call_gpu does).
-ERROR_STRING = """
-extern "C" const char* tessera_cuda_error_string(int code) {
-  return cudaGetErrorString((cudaError_t)code);
-}
-"""
+ERROR_STRING = GPU_ERROR_STRING
 
 
 # -- the search space --------------------------------------------------------------------
@@ -333,7 +330,7 @@ class _Prepared:
     reference: list
 
 
-class CudaMeasurer:
+class CudaMeasurer(PooledMeasurer):
     """Measures candidates on this machine's GPU (see the module docstring)."""
 
     unit = "s"
@@ -395,20 +392,6 @@ class CudaMeasurer:
                                 repeat=self.repeat, min_sample_s=self.min_sample_s,
                                 timeout_s=self.timeout_s)
             yield checked(result, prepared.reference)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-        for prepared in self._prepared.values():
-            prepared.directory.cleanup()
-        self._prepared.clear()
-
-    def __enter__(self) -> CudaMeasurer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def _prepare(self, workload: Workload) -> _Prepared:
         """Seeded inputs on disk and the reference outputs (the naive loops on the C

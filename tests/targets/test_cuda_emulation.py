@@ -380,7 +380,7 @@ def test_call_gpu_without_a_gpu_is_a_clean_error(matmul_inputs):
 @needs_nvcc
 @pytest.mark.skipif(runner.gpu_available(), reason="a GPU is present")
 def test_a_gpu_library_builds_without_a_gpu_and_names_cuda_errors():
-    source = fixture("matmul_tiled.cu") + runner._GPU_ERROR_STRING
+    source = fixture("matmul_tiled.cu") + runner.GPU_ERROR_STRING
     library = build.build_gpu_library(source, "sm_90")
     assert library.with_suffix(".cu").read_text(encoding="utf-8") == source
     dll = ctypes.CDLL(str(library))
