@@ -181,7 +181,30 @@ def parse_mlir(ctx: Context, text: str, name: str) -> ModuleOp:
         raise TesseraError(f"cannot parse this: {message} (xDSL's parser failed on it)",
                            loc) from e
     _check_definitions_precede_uses(module)
+    _check_static_sizes(module)
     return module
+
+
+def _check_static_sizes(module: ModuleOp) -> None:
+    # A size literal beyond int64 wraps, in xDSL's dense arrays, onto the value that marks a
+    # dynamic size, and the op's verifier does not count markers against the dynamic-size
+    # operands (xDSL's printer then fails on `tensor.expand_shape`): the sizes an op lists
+    # must be non-negative, and its markers exactly as many as its dynamic sizes.
+    from xdsl.dialects.builtin import DYNAMIC_INDEX, DenseArrayBase
+
+    for op in module.walk():
+        static = op.properties.get("static_output_shape")
+        if not isinstance(static, DenseArrayBase):
+            continue
+        values = [int(v) for v in static.get_values()]
+        dynamic = getattr(op, "output_shape", ())
+        markers = values.count(DYNAMIC_INDEX)
+        wrong = [v for v in values if v < 0 and v != DYNAMIC_INDEX]
+        if wrong or markers != len(dynamic):
+            raise TesseraError.at_op(
+                op, f"'{op.name}': output_shape lists {values} with {markers} dynamic "
+                f"size(s) for {len(dynamic)} dynamic operand(s) (sizes are non-negative "
+                f"int64 values)")
 
 
 def _check_definitions_precede_uses(module: ModuleOp) -> None:
