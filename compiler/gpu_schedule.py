@@ -17,6 +17,9 @@ C[M, N] += A[M, K] · B[K, N]:
   threads together with consecutive threads on consecutive elements (coalesced), with a
   `gpu.barrier` after staging and after use; without staging every thread reads its operands
   from global memory itself;
+- `vector`: elements each thread moves per global load while staging (1, 2 or 4: `float2`,
+  `float4` loads), for an f32 operand whose staged tile runs along its contiguous dimension
+  and divides the problem (no ragged edge), else 1;
 - `threads`: the block size of the other kernels (pointwise and block reductions).
 
 `validate` rejects a schedule the hardware cannot run (over 1024 threads a block, over 48 KiB of
@@ -33,6 +36,7 @@ MAX_THREADS = 1024
 # Static shared memory a block may declare (CUDA's limit without opting in to more).
 MAX_SHARED_BYTES = 48 * 1024
 MAX_ACCUMULATORS = 256
+VECTOR_WIDTHS = (1, 2, 4)
 # A row of A's shared tile is padded by this many elements, so that the transposing store
 # (consecutive threads, consecutive k) falls into distinct banks.
 A_TILE_PAD = 1
@@ -45,6 +49,7 @@ class GpuSchedule:
     k_tile: int = 16
     stage: bool = True
     threads: int = 256
+    vector: int = 1
 
     @property
     def block_threads(self) -> tuple[int, int]:
@@ -80,6 +85,8 @@ class GpuSchedule:
         if self.shared_bytes(element_bytes) > MAX_SHARED_BYTES:
             fail(f"{self.shared_bytes(element_bytes)} bytes of shared memory "
                  f"(at most {MAX_SHARED_BYTES})")
+        if self.vector not in VECTOR_WIDTHS:
+            fail(f"vector={self.vector} is not one of {', '.join(map(str, VECTOR_WIDTHS))}")
         if self.threads > MAX_THREADS or self.threads % 32:
             fail(f"threads={self.threads} must be a multiple of 32 up to {MAX_THREADS}")
 
@@ -110,7 +117,7 @@ class GpuSchedule:
         """The schedule as `linalg-to-gpu` options."""
         return (f"block={self.block[0]},{self.block[1]} thread={self.thread[0]},{self.thread[1]} "
                 f"k_tile={self.k_tile} stage={'true' if self.stage else 'false'} "
-                f"threads={self.threads}")
+                f"threads={self.threads}" + (f" vector={self.vector}" if self.vector != 1 else ""))
 
     def text(self) -> str:
         return "{" + self.option_text() + "}"

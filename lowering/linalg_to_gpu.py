@@ -15,7 +15,9 @@ moves each body into a `gpu.func` of its own. Three kernel shapes, chosen per op
   B's BK×BN tiles into shared memory (`memref<..., 3>`, the workgroup address space;
   consecutive threads load consecutive elements, so the global loads coalesce), then
   `gpu.barrier`, then every thread runs its register tile over the staged K slice, then
-  `gpu.barrier` again before the next stage overwrites the tiles. Ragged edges (M, N, K not
+  `gpu.barrier` again before the next stage overwrites the tiles. With `vector` 2 or 4, a
+  staged f32 tile that runs along its operand's contiguous dimension and divides the problem
+  is loaded as `vector.load`s of that many elements (`float2`/`float4`). Ragged edges (M, N, K not
   multiples of the tile) load zeros and skip their stores, so the body must be a
   multiply-accumulate (`acc + a·b`, after any casts of a and b), for which zeros add nothing.
 - **block reduction**, for an op whose reduction loops combine with an associative operation
@@ -45,7 +47,7 @@ the unit attribute `tessera.unroll`, which the CUDA emitter prints as `#pragma u
 Schedules: the pass options (for the ops `op` names, or all contractions when `op` is empty),
 else an op's `tessera.gpu_schedule` attribute, else the schedule tuned for the op's workload on
 this GPU, else `default_gemm_schedule`. Options:
-`-p 'linalg-to-gpu{block=128,128 thread=8,8 k_tile=8 stage=true threads=256}'`. Pointwise and
+`-p 'linalg-to-gpu{block=128,128 thread=8,8 k_tile=8 stage=true threads=256 vector=4}'`. Pointwise and
 reduction kernels take the `threads` of the op's attribute (or tuned schedule) unless the
 `threads` option is given other than its default.
 
@@ -65,7 +67,7 @@ from dataclasses import dataclass, field, replace
 from math import prod
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, gpu, memref, scf
+from xdsl.dialects import arith, func, gpu, memref, scf, vector
 from xdsl.dialects.builtin import (
     AnyFloat,
     DenseArrayBase,
@@ -79,6 +81,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     UnitAttr,
+    VectorType,
     i64,
 )
 from xdsl.dialects.linalg import ops as linalg
@@ -635,6 +638,9 @@ class Contraction:
                    list[SSAValue | None]] | None = None
     # Where the accumulators start: C's elements, or this scalar (a fill absorbed).
     initial: SSAValue | None = None
+    # Whether A's last index is k and B's is n: the staged tiles then run along contiguous
+    # memory, and can be loaded `vector` elements at a time.
+    contiguous: tuple[bool, bool] = (False, False)
 
 
 def _multiply_accumulate(body: Block) -> bool:
@@ -722,7 +728,8 @@ def as_contraction(op: Operation) -> Contraction | None:
         extents[roles["batch"]] if "batch" in roles else 1,
         extents[roles["m"]], extents[roles["n"]], extents[roles["k"]],
         make("m", "k", maps[0]), make("k", "n", maps[1]), make("m", "n", maps[2]),
-        body, (_bytes(op.inputs[0]), _bytes(op.inputs[1])), loop_dims)
+        body, (_bytes(op.inputs[0]), _bytes(op.inputs[1])), loop_dims,
+        contiguous=(maps[0][-1] == roles["k"], maps[1][-1] == roles["n"]))
 
 
 def _conv_contraction(op: linalg.Conv2DNchwFchwOp) -> Contraction | None:
@@ -868,15 +875,18 @@ def tiled_gemm(g: Contraction, s: GpuSchedule, epilogues: Sequence[Epilogue] = (
         a_tile = kb.alloca([bk, bm + A_TILE_PAD], a_elem, shared=True)
         b_tile = kb.alloca([bk, bn], b_elem, shared=True)
 
-        def stage(tile, count, inner, element, global_at):
-            """All threads copy `count` elements, consecutive threads on consecutive ones."""
-            rounds = -(-count // threads)
+        def stage(count, inner, global_at, width):
+            """All threads copy `count` elements, `width` at a time, consecutive threads on
+            consecutive ones."""
+            units = count // width
+            rounds = -(-units // threads)
 
             def one(r):
-                e = kb.add(kb.mul(r, threads), tid)
-                inside = kb.less(e, count) if count % threads else None
+                u = kb.add(kb.mul(r, threads), tid)
+                inside = kb.less(u, units) if units % threads else None
 
                 def copy():
+                    e = kb.mul(u, width)
                     x, y = kb.div(e, inner), kb.rem(e, inner)
                     global_at(x, y)
                     return []
@@ -884,9 +894,22 @@ def tiled_gemm(g: Contraction, s: GpuSchedule, epilogues: Sequence[Epilogue] = (
                 return []
             kb.loop(0, rounds, 1, one, unroll=rounds <= 16)
 
+        # Wide loads need whole vectors inside the operand and the tile: no ragged edge.
+        a_width = s.vector if (g.contiguous[0] and a_elem == Float32Type() and bk % s.vector == 0
+                               and g.m % bm == 0 and g.k % bk == 0) else 1
+        b_width = s.vector if (g.contiguous[1] and b_elem == Float32Type() and bn % s.vector == 0
+                               and g.n % bn == 0 and g.k % bk == 0) else 1
+
         def k_step(k0):
             def a_elem_at(r, kk):  # A tile: r in BM rows, kk along K (fastest)
                 gm, gk = kb.add(row0, r), kb.add(k0, kk)
+                if a_width > 1:
+                    v = kb.value(vector.LoadOp(g.a, g.a_index(kb, batch, gm, gk),
+                                               VectorType(a_elem, [a_width])))
+                    for lane in range(a_width):
+                        x = kb.value(vector.ExtractOp(v, [lane], a_elem))
+                        kb.store(x, a_tile, [kb.add(kk, lane), r])
+                    return
                 ok = kb.both(kb.less(gm, g.m) if g.m % bm else None,
                              kb.less(gk, g.k) if g.k % bk else None)
                 v = kb.guarded_load(ok, g.a, lambda: g.a_index(kb, batch, gm, gk), a_elem)
@@ -894,13 +917,18 @@ def tiled_gemm(g: Contraction, s: GpuSchedule, epilogues: Sequence[Epilogue] = (
 
             def b_elem_at(kk, cn):  # B tile: kk rows, cn along N (fastest)
                 gk, gn = kb.add(k0, kk), kb.add(col0, cn)
+                if b_width > 1:
+                    t = VectorType(b_elem, [b_width])
+                    v = kb.value(vector.LoadOp(g.b, g.b_index(kb, batch, gk, gn), t))
+                    kb.emit(vector.StoreOp(v, b_tile, [kk, cn]))
+                    return
                 ok = kb.both(kb.less(gk, g.k) if g.k % bk else None,
                              kb.less(gn, g.n) if g.n % bn else None)
                 v = kb.guarded_load(ok, g.b, lambda: g.b_index(kb, batch, gk, gn), b_elem)
                 kb.store(v, b_tile, [kk, cn])
 
-            stage(a_tile, bm * bk, bk, a_elem, a_elem_at)
-            stage(b_tile, bk * bn, bn, b_elem, b_elem_at)
+            stage(bm * bk, bk, a_elem_at, a_width)
+            stage(bk * bn, bn, b_elem_at, b_width)
             kb.emit(gpu.BarrierOp())
 
             def kk_step(kk):
@@ -1032,17 +1060,20 @@ class LinalgToGpuPass(ModulePass):
     tuning_db: str = ""
     """The tuning database schedules are looked up in (empty: the default one when it exists
     and there is a GPU; "none": no lookup)."""
+    vector: int = 1
+    """Elements per global load when staging a contiguous f32 tile (1, 2, 4)."""
     fuse: int = 8
     """At most this many elementwise consumers of an op (bias, activation, residual add...)
     are fused into its kernel, applied to each output element before it is stored (0: none)."""
 
     def given(self) -> GpuSchedule | None:
-        if not (self.block or self.thread or self.k_tile or not self.stage):
+        if not (self.block or self.thread or self.k_tile or not self.stage or self.vector != 1):
             return None
         default = GpuSchedule()
         return GpuSchedule(
             block=tuple(self.block) or default.block, thread=tuple(self.thread) or default.thread,
-            k_tile=self.k_tile or default.k_tile, stage=self.stage, threads=self.threads)
+            k_tile=self.k_tile or default.k_tile, stage=self.stage, threads=self.threads,
+            vector=self.vector)
 
     def schedule_for(self, op: Operation, g: Contraction) -> GpuSchedule:  # noqa: D102
         given = self.given()

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import IO, ClassVar
 
 from xdsl.context import Context
-from xdsl.dialects import func, gpu, memref, scf
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp
+from xdsl.dialects import func, gpu, memref, scf, vector
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, VectorType
 from xdsl.ir import Operation
 from xdsl.utils.target import Target
 
@@ -46,6 +46,7 @@ from tessera.targets.c.signatures import (
     memref_layout,
     sanitize_identifier,
     scalar_key,
+    vector_layout,
 )
 
 SHARED_SPACE = 3
@@ -203,8 +204,40 @@ class _KernelPrinter(_FunctionPrinter):
         count = max(element_count(shape), 1)
         name = self.declare_name(op.memref)
         self.stack_arrays.add(name)
-        shared = "__shared__ " if _is_shared(op.memref.type) else ""
-        self.line(f"{shared}{C_TYPES[key]} {name}[{count}];")
+        if _is_shared(op.memref.type):
+            # 16-byte aligned, so that float4 moves into a staged tile are aligned too.
+            self.line(f"__shared__ {C_TYPES[key]} {name}[{count}] __attribute__((aligned(16)));")
+        else:
+            self.line(f"{C_TYPES[key]} {name}[{count}];")
+
+    # Vectors in kernels are CUDA's float2/float4 (what a staged tile's wide loads use):
+    # loaded and stored through a pointer cast (the address is aligned to the width: the
+    # lowering only vectorizes rows whose length the width divides), lanes read as .x .y ...
+
+    def cuda_vector_type(self, t, op: Operation) -> str:
+        key, lanes = vector_layout(t, op)
+        if key != "f32" or lanes not in (2, 4):
+            raise TesseraError.at_op(op, f"cuda target: vectors are float2 or float4, not {t}")
+        return f"float{lanes}"
+
+    def print_vector_load(self, op: vector.LoadOp) -> None:
+        t = self.cuda_vector_type(op.result.type, op)
+        address = self.lanes_address(op.base, op.indices, int(t[-1]), op)
+        self.line(f"const {t} {self.declare_name(op.result)} = *(const {t} *){address};")
+
+    def print_vector_store(self, op: vector.StoreOp) -> None:
+        t = self.cuda_vector_type(op.vector.type, op)
+        address = self.lanes_address(op.base, op.indices, int(t[-1]), op)
+        self.line(f"*({t} *){address} = {self.ref(op.vector)};")
+
+    def print_vector_extract(self, op: vector.ExtractOp) -> None:
+        t = self.cuda_vector_type(op.vector.type, op)
+        position = self.lane(op, int(t[-1]))
+        if position is None or isinstance(op.result.type, VectorType):
+            raise TesseraError.at_op(op, "cuda target: 'vector.extract' of one lane at a "
+                                     "constant position only")
+        self.line(f"const float {self.declare_name(op.result)} = "
+                  f"{self.ref(op.vector)}.{'xyzw'[int(position)]};")
 
     def print_for(self, op: scf.ForOp) -> None:
         if "tessera.unroll" in op.attributes and not op.iter_args:
@@ -219,6 +252,9 @@ _KernelPrinter.statements = {
     scf.ForOp: _KernelPrinter.print_for,
     gpu.BarrierOp: _KernelPrinter.print_barrier,
     gpu.ReturnOp: _KernelPrinter.print_kernel_return,
+    vector.LoadOp: _KernelPrinter.print_vector_load,
+    vector.StoreOp: _KernelPrinter.print_vector_store,
+    vector.ExtractOp: _KernelPrinter.print_vector_extract,
     **{t: _KernelPrinter.print_id for t in _ID_NAMES},
 }
 

@@ -59,6 +59,7 @@ from tessera.compiler.gpu_schedule import (
     MAX_ACCUMULATORS,
     MAX_SHARED_BYTES,
     MAX_THREADS,
+    VECTOR_WIDTHS,
     GpuSchedule,
     default_gemm_schedule,
 )
@@ -130,11 +131,12 @@ def cuda_space(workload: Workload) -> SearchSpace:
     space.knob("thread_n", THREAD_TILES, "columns of C a thread computes")
     space.knob("k_tile", K_TILES, f"K per step (K = {shape.k})")
     space.knob("stage", (True, False), "stage the operand tiles in shared memory")
+    space.knob("vector", VECTOR_WIDTHS, "elements per global load when staging (float2/4)")
 
     def schedule(x) -> GpuSchedule:
         return GpuSchedule(block=(x["block_m"], x["block_n"]),
                            thread=(x["thread_m"], x["thread_n"]),
-                           k_tile=x["k_tile"], stage=x["stage"])
+                           k_tile=x["k_tile"], stage=x["stage"], vector=x["vector"])
 
     def threads(x) -> int:
         return (x["block_m"] // x["thread_m"]) * (x["block_n"] // x["thread_n"])
@@ -177,6 +179,13 @@ def cuda_space(workload: Workload) -> SearchSpace:
                     f"a block tile no wider than {cap_n} (N = {shape.n})")
     space.constrain("k-tile-fits", lambda x: x["k_tile"] <= cap_k,
                     f"a K step no longer than {cap_k} (K = {shape.k})")
+    # Wide loads apply to a staged f32 tile that divides the problem (see linalg-to-gpu);
+    # elsewhere the knob would change nothing, so only its first choice is kept.
+    space.constrain("vector-applies", lambda x: x["vector"] == 1 or (
+        x["stage"] and shape.element_bytes == (4, 4) and shape.k % x["k_tile"] == 0
+        and x["k_tile"] % x["vector"] == 0 and x["block_n"] % x["vector"] == 0
+        and (shape.m % x["block_m"] == 0 or shape.n % x["block_n"] == 0)),
+        "wide loads only where a staged f32 tile divides the problem")
     space.constrain("unstaged-k-tile", lambda x: x["stage"] or x["k_tile"] == K_TILES[0],
                     "without staging the K step is unused: its first choice only")
     space.constrain("validates", validates, "GpuSchedule.validate accepts it")

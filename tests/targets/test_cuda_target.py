@@ -40,7 +40,8 @@ def sm(x: f32[6, 300]) -> f32[6, 300] {
 }
 """
 SCHEDULES = ("", "block=16,32 thread=2,4 k_tile=4", "block=32,32 thread=4,4 k_tile=8 stage=false",
-             "block=64,16 thread=4,1 k_tile=7 threads=64")
+             "block=64,16 thread=4,1 k_tile=7 threads=64",
+             "block=32,32 thread=2,2 k_tile=8 vector=4", "block=16,16 thread=1,2 k_tile=4 vector=2")
 
 
 def agree(source: str, entry: str, seed: int = 0, **options) -> None:
@@ -55,7 +56,7 @@ def agree(source: str, entry: str, seed: int = 0, **options) -> None:
 
 
 @pytest.mark.parametrize("gpu_options", SCHEDULES)
-@pytest.mark.parametrize("shape", [(64, 64, 64), (100, 53, 37), (1, 7, 1)])
+@pytest.mark.parametrize("shape", [(64, 64, 64), (100, 53, 37), (1, 7, 1), (96, 64, 32)])
 def test_matmul_agrees(shape, gpu_options):
     m, k, n = shape
     agree(MATMUL.format(m=m, k=k, n=n), "mm", gpu_options=gpu_options)

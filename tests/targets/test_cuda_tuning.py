@@ -91,7 +91,8 @@ def test_contraction_space_is_non_empty_and_every_point_is_legal(source):
     assert shape is not None
     space = tuning.cuda_space(w)
     assert space.template == "gpu-gemm"
-    assert {"block_m", "block_n", "thread_m", "thread_n", "k_tile", "stage"} == set(space.names)
+    assert {"block_m", "block_n", "thread_m", "thread_n", "k_tile", "stage",
+            "vector"} == set(space.names)
     assert {name for name, _ in space.features} == {"threads", "accumulators", "shared-bytes",
                                                     "blocks"}
     points = list(space.points())
@@ -108,6 +109,8 @@ def test_contraction_space_is_non_empty_and_every_point_is_legal(source):
         assert s.thread[0] * s.thread[1] <= MAX_ACCUMULATORS
         assert s.block[0] <= cap_m and s.block[1] <= cap_n
         assert s.stage or s.k_tile == tuning.K_TILES[0]
+        assert s.vector == 1 or (s.stage and s.k_tile % s.vector == 0
+                                 and s.block[1] % s.vector == 0)
     # the constraints are what rules points out: a random draw violating one names it
     rng = random.Random(0)
     bad = next(p for p in (tuple(rng.choice(k.choices) for k in space.knobs) for _ in range(999))
