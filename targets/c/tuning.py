@@ -128,21 +128,28 @@ def run(built: Built, inputs: str, directory: str, *, threads: int, repeat: int,
     """Run a built candidate in a fresh process; its outputs come back for checking."""
     if built.error:
         return Run("compile-error", detail=built.error)
+    return run_worker_process(
+        WORKER, {"library": built.library, "symbol": built.symbol, "params": list(built.params),
+                 "inputs": inputs, "repeat": repeat, "min_sample_s": min_sample_s},
+        directory, timeout_s, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+
+
+def run_worker_process(worker: Path, request: dict, directory: str, timeout_s: float,
+                       env: dict | None = None) -> Run:
+    """Run `python worker REQUEST.json` (the request plus where to write the outputs) with a
+    time-out: a kill is a timeout, a signal or a non-zero exit a crash, else the median it
+    printed and the outputs it wrote. A target's measurement worker follows this protocol."""
     handle, output = tempfile.mkstemp(suffix=".npz", dir=directory)
     os.close(handle)
-    request = Path(output).with_suffix(".json")
-    request.write_text(json.dumps({
-        "library": built.library, "symbol": built.symbol, "params": list(built.params),
-        "inputs": inputs, "output": output, "repeat": repeat, "min_sample_s": min_sample_s,
-    }))
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    request_path = Path(output).with_suffix(".json")
+    request_path.write_text(json.dumps({**request, "output": output}))
     try:
-        done = subprocess.run([sys.executable, str(WORKER), str(request)], env=env,
+        done = subprocess.run([sys.executable, str(worker), str(request_path)], env=env,
                               capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return Run("timeout", detail=f"ran past {timeout_s:g} s and was killed")
     finally:
-        request.unlink(missing_ok=True)
+        request_path.unlink(missing_ok=True)
     try:
         if done.returncode < 0:
             name = signal.Signals(-done.returncode).name

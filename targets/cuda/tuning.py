@@ -41,12 +41,8 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import functools
-import json
 import math
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -67,6 +63,7 @@ from tessera.compiler.schedule import Schedule, ScheduleError
 from tessera.compiler.tuning.measure import Outcome, PooledMeasurer
 from tessera.compiler.tuning.space import Resources, SearchSpace
 from tessera.lowering.workloads import KERNEL, Workload
+from tessera.targets.c.tuning import Run, run_worker_process
 from tessera.targets.cuda.runner import GPU_ERROR_STRING
 
 WORKER = Path(__file__).with_name("measure_worker.py")
@@ -289,44 +286,14 @@ def build_candidate(lowered: Lowered, arch: str) -> str:
 # -- running one candidate -----------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    status: str
-    cost: float | None = None
-    detail: str = ""
-    outputs: list | None = None
-
-
 def run_worker(library: str, lowered: Lowered, inputs: str, directory: str, *, repeat: int,
                min_sample_s: float, timeout_s: float) -> Run:
     """Run a built candidate in a fresh process (measure_worker.py); its outputs come back
     for checking."""
-    handle, output = tempfile.mkstemp(suffix=".npz", dir=directory)
-    os.close(handle)
-    request = Path(output).with_suffix(".json")
-    request.write_text(json.dumps({
-        "library": library, "symbol": lowered.symbol, "params": list(lowered.params),
-        "inputs": inputs, "output": output, "repeat": repeat, "min_sample_s": min_sample_s,
-    }))
-    try:
-        done = subprocess.run([sys.executable, str(WORKER), str(request)],
-                              capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return Run("timeout", detail=f"ran past {timeout_s:g} s and was killed")
-    finally:
-        request.unlink(missing_ok=True)
-    try:
-        if done.returncode < 0:
-            return Run("crash", detail=f"killed by {signal.Signals(-done.returncode).name}")
-        if done.returncode != 0:
-            tail = done.stderr.strip().splitlines()[-1:] or [""]
-            return Run("crash", detail=f"exit {done.returncode}: {tail[0]}")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        with np.load(output) as data:
-            outputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-        return Run("ok", report["median"], outputs=outputs)
-    finally:
-        Path(output).unlink(missing_ok=True)
+    return run_worker_process(
+        WORKER, {"library": library, "symbol": lowered.symbol, "params": list(lowered.params),
+                 "inputs": inputs, "repeat": repeat, "min_sample_s": min_sample_s},
+        directory, timeout_s)
 
 
 # -- the measurer ----------------------------------------------------------------------------
