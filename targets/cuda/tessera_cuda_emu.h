@@ -384,7 +384,7 @@ typedef int (*SwapFunction)(ucontext_t*, const ucontext_t*);
 
 struct Emulator {
   std::mutex launch_lock;
-  std::vector<Fiber> fibers; /* grows to the largest block launched, then is reused */
+  std::vector<Fiber> fibers; /* one per thread of the running launch, released at its end */
   ucontext_t scheduler;
   Fiber* current = nullptr;
   /* The launch in progress. */
@@ -398,9 +398,16 @@ struct Emulator {
   size_t scheduler_stack_size = 0;
   void* scheduler_fake_stack = nullptr;
 
-  ~Emulator() {
+  ~Emulator() { release_fibers(); }
+
+  /* Unmap every fiber's stack. Each launch maps its own and releases them at its end: a
+     process may load hundreds of emulated libraries (each with an emulator of its own), and
+     stacks kept per library would exhaust the kernel's limit on mappings (vm.max_map_count:
+     a stack and its guard page are two). */
+  void release_fibers() {
     for (Fiber& fiber : fibers)
       if (fiber.stack != nullptr) munmap(fiber.stack - page_size(), fiber.stack_size + page_size());
+    fibers.clear();
   }
 
   static size_t page_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
@@ -630,6 +637,10 @@ inline void run_grid(const char* name, void (*invoke)(void*), void* closure, dim
     ~Running() { in_grid() = false; }
   } running;
   unsigned int threads = block.x * block.y * block.z;
+  struct Release {
+    Emulator& emu;
+    ~Release() { emu.release_fibers(); }
+  } release{emu};
   if (!ensure_fibers(threads)) {
     fail(cudaErrorLaunchOutOfResources, "%s: cannot map stacks for %u threads", name, threads);
     return;

@@ -87,6 +87,17 @@ def test_block_tree_reduction_sums_rows():
     np.testing.assert_allclose(out, x.sum(axis=1), rtol=1e-4, atol=1e-4)
 
 
+def test_a_launch_leaves_no_stacks_mapped():
+    """Each launch unmaps its fibers' stacks: a process loading hundreds of emulated
+    libraries (the test suite) would otherwise run out of mappings (vm.max_map_count), as a
+    long differential run once did ("failed to map segment from shared object")."""
+    library = runner.EmulatedLibrary(build.build_emulated(fixture("row_sum.cu")))
+    x = np.ones((37, 300), np.float32)
+    before = len(Path("/proc/self/maps").read_text().splitlines())
+    library.call("tsr_row_sum", [x, np.zeros(37, np.float32)])  # 128 threads a block
+    assert len(Path("/proc/self/maps").read_text().splitlines()) <= before + 8
+
+
 def test_more_of_the_contract_softmax_float4_constants_and_atomics():
     x = np.random.default_rng(2).standard_normal((8, 64), dtype=np.float32)
     softmax, y, positive = np.zeros_like(x), np.zeros_like(x), np.zeros(1, np.int32)
