@@ -1,6 +1,6 @@
-"""Generated-code hygiene: every example's C is clean under AddressSanitizer and UBSan with
-all warnings as errors; names from the DSL cannot change what the C means; builds leave
-nothing behind."""
+"""Generated-code hygiene: every example's C (and CUDA, on the emulation) is clean under
+AddressSanitizer and UBSan with all warnings as errors; names from the DSL cannot change what
+the C or CUDA means; builds leave nothing behind."""
 
 import os
 from pathlib import Path
@@ -76,3 +76,45 @@ def test_builds_are_private_and_leave_nothing_behind(tmp_path):
     assert len(libraries) == 1 and np.all([p.stat().st_size > 0 for p in libraries])
     assert all(not (p.stat().st_mode & 0o002) for p in tmp_path.iterdir())  # not world-writable
     assert os.access(libraries[0], os.R_OK)
+
+
+# -- the same for the CUDA source, on the emulation -----------------------------------------
+
+
+@pytest.mark.parametrize("example, bindings", RUNS, ids=[r[0] for r in RUNS])
+def test_every_example_is_clean_under_sanitizers_on_the_cuda_emulation(example, bindings):
+    """Built by g++ with -Wall -Wextra -Werror, run under ASan and UBSan."""
+    from tessera.targets.cuda.runner import emulation_sanitizers_available
+
+    if not emulation_sanitizers_available():
+        pytest.skip("the C++ compiler has no AddressSanitizer runtime")
+    program = tessera.compile(EXAMPLES / f"{example}.tsr", target="cuda-emu", sanitize=True,
+                              bindings=bindings)
+    reference = tessera.compile(EXAMPLES / f"{example}.tsr", target="interp",
+                                bindings=bindings)
+    inputs = program.example_inputs(example, seed=1)
+    got = program.function(example)(*inputs)
+    assert compare(np.asarray(got), reference.function(example)(*inputs)).ok
+
+
+def test_names_from_the_dsl_cannot_change_the_cuda():
+    from tessera.targets.cuda.backend import lower_and_emit
+
+    program = tessera.compile(HOSTILE, target="cuda-emu")
+    reference = tessera.compile(HOSTILE, target="interp")
+    args = reference.example_inputs("main", seed=4)
+    assert compare(program.main(*args), reference.main(*args)).ok
+    text, _ = lower_and_emit(program.graph("main"))
+    for name in ("int", "float", "return_", "__attribute__", "printf", "exit"):
+        assert f" {name}," not in text and f" {name})" not in text
+    assert 'int tsr_memcpy(' in text and 'int tsr_main(' in text
+
+
+def test_cuda_builds_are_private_and_leave_nothing_behind(tmp_path):
+    from tessera.targets.cuda.build import build_emulated
+
+    build_emulated('extern "C" int tsr_ok(void) { return 1; }', cache_dir=tmp_path)
+    with pytest.raises(TesseraError, match="failed"):
+        build_emulated('extern "C" int tsr_broken(void) { return }', cache_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".build-")] == []
+    assert all(not (p.stat().st_mode & 0o002) for p in tmp_path.iterdir())
