@@ -308,7 +308,7 @@ def pointwise(op: Operation, threads: int) -> None:
         extents = list(op.operands[1].type.get_shape())
     total = prod(extents)
     threads = min(threads, max(32, -(-total // 32) * 32))
-    launch, kb, ids = new_launch(op, (-(-total // threads), 1, 1), (threads, 1, 1))
+    launch, kb, ids = new_launch(op, (max(1, -(-total // threads)), 1, 1), (threads, 1, 1))
     op.detach()
     kb.block.add_op(op)
     lowering = LowerStructuredOp() if isinstance(op, linalg.GenericOp) else LowerCopy()
