@@ -13,10 +13,10 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
 PIPELINES: dict[str, str] = {
-    # graph -> linalg on tensors, cleaned up. CSE runs on the graph first: after lowering,
-    # xDSL's CSE does not merge linalg ops (they have regions), so `x @ w` written twice
-    # would be computed twice.
-    "lower-to-linalg": "cse,graph-to-linalg,canonicalize,cse",
+    # graph -> linalg on tensors, cleaned up. The graph is simplified and CSE'd first: after
+    # lowering, xDSL's CSE does not merge linalg ops (they have regions), so `x @ w` written
+    # twice would be computed twice.
+    "lower-to-linalg": "graph-simplify,cse,graph-to-linalg,canonicalize,cse",
     # ... -> linalg on memrefs: where schedules apply.
     "lower-to-buffers": "lower-to-linalg,bufferize",
     # ... -> plain scf loops on memrefs (unscheduled: what the loop interpreter runs).

@@ -21,6 +21,7 @@ EXTENDED_DIALECTS: dict[str, str] = {
 }
 
 PASSES: dict[str, str] = {
+    "graph-simplify": "tessera.lowering.graph_simplify:GraphSimplifyPass",
     "graph-to-linalg": "tessera.lowering.graph_to_linalg:GraphToLinalgPass",
     "bufferize": "tessera.lowering.bufferize:BufferizePass",
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
