@@ -1,7 +1,7 @@
 """Tuning for the CUDA target: GPU schedules measured on the GPU, in seconds.
 
 The search space (`cuda_space`) of a contraction (matmul, batched or transposed generic,
-convolution as an implicit GEMM; `linalg_to_gpu.as_contraction` gives its M, N, K) is its
+convolution as an implicit GEMM; `gpu_gemm.as_contraction` gives its M, N, K) is its
 `GpuSchedule`, declared like the C target's spaces (`compiler/tuning/space.py`):
 
     block_m, block_n   the tile of C a thread block computes: 16, 32, 64, 128
@@ -100,7 +100,7 @@ def gemm_shape(kernel: str) -> GemmShape | None:
     a contraction `linalg-to-gpu` tiles."""
     from tessera.compiler.frontend.mlir_reader import parse_mlir
     from tessera.compiler.registry import make_context
-    from tessera.lowering.linalg_to_gpu import as_contraction
+    from tessera.lowering.gpu_gemm import as_contraction
 
     module = parse_mlir(make_context(), kernel, "<kernel>")
     for op in module.walk():
