@@ -51,7 +51,8 @@ from tessera.compiler.agreement import compare
 from tessera.compiler.diagnostics import TesseraError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generator import ENTRY, Case, random_case, render, simplifications  # noqa: E402
+from case_model import ENTRY, Case, render, simplifications  # noqa: E402
+from generator import random_case  # noqa: E402
 
 N = int(os.environ.get("TESSERA_DIFFERENTIAL", "60"))
 BASE_SEED = int(os.environ.get("TESSERA_DIFFERENTIAL_SEED", "0"))
