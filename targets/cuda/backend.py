@@ -11,6 +11,7 @@ the backend and returned.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -101,7 +102,10 @@ def check_cubins(source: str) -> None:
                                + ", ".join(spilling))
 
 
-class _CudaBackendBase:
+class _CudaBackendBase(ABC):
+    """What both CUDA backends share; each says how it builds the source and calls a
+    launcher."""
+
     name = "cuda"
 
     def __init__(self, gpu_options: str = "", tuning_db=None):
@@ -109,11 +113,13 @@ class _CudaBackendBase:
         self.tuning_db = tuning_db
         self.source = ""
 
+    @abstractmethod
     def build(self, source: str):
-        raise NotImplementedError
+        """The built library of `source`."""
 
+    @abstractmethod
     def call(self, library, symbol: str, arguments: list[Any]) -> None:
-        raise NotImplementedError
+        """Call the launcher `symbol` of `library` on `arguments`."""
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
