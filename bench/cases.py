@@ -134,6 +134,21 @@ def lenet5_case(n: int) -> Case:
     )
 
 
+def attention_case(t: int, d: int) -> Case:
+    """examples/attention.tsr at T = t, D = d (its scale is written as sqrt(32.0): the
+    source is rebound to sqrt(d))."""
+    source = (EXAMPLES / "attention.tsr").read_text().replace("sqrt(32.0)", f"sqrt({d}.0)")
+    return Case(
+        name=f"attention-{t}x{d}",
+        description=f"examples/attention.tsr, T={t}, D={d} (one head)",
+        source=source, entry="attention", bindings={"T": t, "D": d},
+        flops=2 * 2 * t * t * d,
+        make_inputs=lambda rng: [_normal(rng, t, d) for _ in range(3)],
+        numpy_peer=peers.numpy_attention, torch_peer=peers.torch_attention,
+        threads=(1,), end_to_end=True,
+    )
+
+
 def all_cases() -> list[Case]:
     return [
         *(matmul_case(n, n, n) for n in (256, 512, 1024, 2048)),

@@ -56,16 +56,16 @@ class Measurement:
 # --- contenders ---------------------------------------------------------------------------
 
 def tessera_contender(name: str, case: Case, inputs: list[np.ndarray], schedules,
-                      tuning_db=None) -> Contender:
+                      tuning_db=None, **options) -> Contender:
     """Compile once (lowering and gcc, timed), bind the inputs once for the timed call.
     `tuning_db`: as `tessera.compile` takes it (a path, "none", or None for the default
-    database when it exists)."""
+    database when it exists); `options` go to the C backend (`optimize=False`)."""
     started = time.perf_counter()
     try:
         import tessera
 
         program = tessera.compile(case.source, target="c", bindings=case.bindings,
-                                  schedules=schedules, tuning_db=tuning_db)
+                                  schedules=schedules, tuning_db=tuning_db, **options)
         function = program.function(case.entry)
         arrays, bindings = function.prepare(*inputs)
         compiled = program.compiled(function.syntax, bindings)

@@ -57,6 +57,11 @@ def lenet5(x, c1, b1, c2, b2, f1, g1, f2, g2, f3, g3):
     return h @ f3 + g3
 
 
+def attention(q, k, v):
+    """examples/attention.tsr: softmax(q @ k^T / sqrt(d)) @ v."""
+    return softmax(q @ k.T / np.sqrt(np.float32(q.shape[1])), axis=-1) @ v
+
+
 def numpy_matmul(inputs):
     a, b = inputs
     out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
@@ -74,6 +79,10 @@ def numpy_mlp(inputs):
 
 def numpy_lenet5(inputs):
     return lambda: lenet5(*inputs)
+
+
+def numpy_attention(inputs):
+    return lambda: attention(*inputs)
 
 
 # --- PyTorch (CPU) ------------------------------------------------------------------------
@@ -99,6 +108,12 @@ def torch_conv_pad1(inputs):
 def torch_mlp(inputs):
     torch, (x, w1, b1, w2) = _tensors(inputs)
     return lambda: torch.softmax(torch.relu(x @ w1 + b1) @ w2, dim=1)
+
+
+def torch_attention(inputs):
+    torch, (q, k, v) = _tensors(inputs)
+    scale = float(q.shape[1]) ** -0.5
+    return lambda: torch.softmax(q @ k.T * scale, dim=-1) @ v
 
 
 def torch_lenet5(inputs):

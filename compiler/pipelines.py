@@ -13,10 +13,11 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
 PIPELINES: dict[str, str] = {
-    # graph -> linalg on tensors, cleaned up. The graph is simplified and CSE'd first: after
-    # lowering, xDSL's CSE does not merge linalg ops (they have regions), so `x @ w` written
-    # twice would be computed twice.
-    "lower-to-linalg": "graph-simplify,cse,graph-to-linalg,canonicalize,cse",
+    # The graph-level cleanups. CSE must run here: after lowering, xDSL's CSE does not merge
+    # linalg ops (they have regions), so `x @ w` written twice would be computed twice.
+    "optimize-graph": "graph-simplify,cse",
+    # graph -> linalg on tensors, cleaned up.
+    "lower-to-linalg": "optimize-graph,graph-to-linalg,canonicalize,cse",
     # ... -> linalg on memrefs: where schedules apply.
     "lower-to-buffers": "lower-to-linalg,bufferize",
     # ... -> plain scf loops on memrefs (unscheduled: what the loop interpreter runs).
@@ -61,6 +62,52 @@ def c_pipeline(schedules=None, tuning_db=None) -> str:
                      "linalg-to-loops,lower-affine,canonicalize,cse"])
 
 
+# What `opt=false` (`tessera run --no-opt`, `tessera.compile(..., optimize=False)`) changes
+# in a pipeline: the optimizations go (None) or are turned off (extra options), leaving the
+# plain lowering, so that every program can be compared with and without them.
+UNOPTIMIZED: dict[str, str | None] = {
+    "optimize-graph": None,
+    "schedule": "epilogues=false",
+    "linalg-to-gpu": "fuse=0",
+}
+
+
+def split_spec(spec: str) -> list[str]:
+    """The top-level items of a pipeline spec (commas inside `{...}` or quotes stay)."""
+    items, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(spec):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "{":
+            depth += 1
+        elif not quoted and ch == "}":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            items.append(spec[start:i].strip())
+            start = i + 1
+    items.append(spec[start:].strip())
+    return [item for item in items if item]
+
+
+def unoptimized(spec: str) -> str:
+    """`spec` with every named pipeline expanded and the optimizations of UNOPTIMIZED
+    removed or turned off."""
+    out: list[str] = []
+    for item in split_spec(spec):
+        name, brace, options = item.partition("{")
+        name = name.strip()
+        if name not in UNOPTIMIZED:
+            expandable = name in PIPELINES and not brace
+            out.append(unoptimized(PIPELINES[name]) if expandable else item)
+            continue
+        extra = UNOPTIMIZED[name]
+        if extra is None:
+            continue
+        options = options.rstrip().removesuffix("}").strip()
+        out.append(f"{name}{{{(options + ' ' + extra).strip()}}}")
+    return ",".join(out)
+
+
 def run_pipeline(spec: str, ctx: Context, module: ModuleOp, callback=None) -> None:
     """Apply a pass pipeline given as text (`"graph-to-linalg,cse"`) to `module`."""
     from tessera.compiler.registry import all_passes
@@ -68,9 +115,22 @@ def run_pipeline(spec: str, ctx: Context, module: ModuleOp, callback=None) -> No
     PassPipeline.parse_spec(all_passes(), spec, callback).apply(ctx, module)
 
 
+@dataclass(frozen=True)
 class NamedPipeline(ModulePass):
+    """A named pipeline; `{opt=false}` runs it without its optimizations (`unoptimized`)."""
+
+    opt: bool = True
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        run_pipeline(PIPELINES[self.name], ctx, op)
+        spec = PIPELINES[self.name]
+        run_pipeline(spec if self.opt else unoptimized(spec), ctx, op)
+
+
+@dataclass(frozen=True)
+class OptimizeGraph(NamedPipeline):
+    """The graph-level optimizations (folding, simplification, CSE, DCE)."""
+
+    name = "optimize-graph"
 
 
 @dataclass(frozen=True)

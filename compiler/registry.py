@@ -31,6 +31,7 @@ PASSES: dict[str, str] = {
     "linalg-to-gpu": "tessera.lowering.linalg_to_gpu:LinalgToGpuPass",
     "gpu-outline-kernels": "tessera.lowering.gpu_outline_kernels:GpuOutlineKernelsPass",
     # Named pipelines (compiler/pipelines.py) are passes too.
+    "optimize-graph": "tessera.compiler.pipelines:OptimizeGraph",
     "lower-to-linalg": "tessera.compiler.pipelines:LowerToLinalg",
     "lower-to-buffers": "tessera.compiler.pipelines:LowerToBuffers",
     "lower-to-loops": "tessera.compiler.pipelines:LowerToLoops",

@@ -28,13 +28,19 @@ class ReferenceBackend:
 
 
 class LoopsBackend:
+    """`optimize=False`: lowered without the optimizations (`compiler.pipelines.unoptimized`)."""
+
     name = "loops"
 
+    def __init__(self, optimize: bool = True):
+        self.optimize = optimize
+
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.pipelines import run_pipeline, unoptimized
         from tessera.compiler.registry import make_context
         from tessera.targets.loop_interp import run_loops
 
         names = _function_names(module)
-        run_pipeline("lower-to-loops", make_context(), module)
+        spec = "lower-to-loops"
+        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
         return {name: (lambda *args, name=name: run_loops(module, name, args)) for name in names}

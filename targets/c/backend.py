@@ -10,22 +10,26 @@ from tessera.targets import Compiled
 
 class CBackend:
     """`schedules` and `tuning_db`: see `compiler.pipelines.c_pipeline` (default, naive, or
-    per op name; the tuning database the default looks up first)."""
+    per op name; the tuning database the default looks up first); `optimize=False`: without
+    the optimizations (`compiler.pipelines.unoptimized`)."""
 
     name = "c"
 
-    def __init__(self, extra_flags: tuple[str, ...] = (), schedules=None, tuning_db=None):
+    def __init__(self, extra_flags: tuple[str, ...] = (), schedules=None, tuning_db=None,
+                 optimize: bool = True):
         self.extra_flags = extra_flags
+        self.optimize = optimize
         self.schedules = schedules
         self.tuning_db = tuning_db
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import c_pipeline, run_pipeline
+        from tessera.compiler.pipelines import c_pipeline, run_pipeline, unoptimized
         from tessera.compiler.registry import make_context
         from tessera.targets.c.runner import compile_module
 
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        run_pipeline(c_pipeline(self.schedules, self.tuning_db), make_context(), module)
+        spec = c_pipeline(self.schedules, self.tuning_db)
+        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
         compiled = compile_module(module, extra_flags=self.extra_flags)
 
         def entry(name: str) -> Compiled:

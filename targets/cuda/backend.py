@@ -24,11 +24,15 @@ from tessera.targets import Compiled
 from tessera.targets.c.signatures import CSignature
 
 
-def cuda_pipeline(gpu_options: str = "", tuning_db=None) -> str:
+def cuda_pipeline(gpu_options: str = "", tuning_db=None, optimize: bool = True) -> str:
     """`lower-to-cuda`, with `linalg-to-gpu{gpu_options}` when options are given; `tuning_db`
     (a path or "none") is the database `linalg-to-gpu` looks tuned schedules up in (None:
-    the default one, when it exists and there is a GPU)."""
-    from tessera.compiler.pipelines import PIPELINES
+    the default one, when it exists and there is a GPU); `optimize=False`: without the
+    optimizations (`compiler.pipelines.unoptimized`)."""
+    from tessera.compiler.pipelines import PIPELINES, unoptimized
+
+    if not optimize:
+        return unoptimized(cuda_pipeline(gpu_options, tuning_db))
 
     if tuning_db is not None:
         path = str(tuning_db)
@@ -40,15 +44,15 @@ def cuda_pipeline(gpu_options: str = "", tuning_db=None) -> str:
     return PIPELINES["lower-to-cuda"].replace("linalg-to-gpu", f"linalg-to-gpu{{{gpu_options}}}")
 
 
-def lower_and_emit(module: ModuleOp, gpu_options: str = "", tuning_db=None
-                   ) -> tuple[str, dict[str, CSignature]]:
+def lower_and_emit(module: ModuleOp, gpu_options: str = "", tuning_db=None,
+                   optimize: bool = True) -> tuple[str, dict[str, CSignature]]:
     """`module` (a graph module, consumed) lowered and printed: the `.cu` source and the host
     functions' signatures."""
     from tessera.compiler.pipelines import run_pipeline
     from tessera.compiler.registry import make_context
     from tessera.targets.cuda.emitter import cuda_signatures, emit_cuda
 
-    run_pipeline(cuda_pipeline(gpu_options, tuning_db), make_context(), module)
+    run_pipeline(cuda_pipeline(gpu_options, tuning_db, optimize), make_context(), module)
     return emit_cuda(module), cuda_signatures(module)
 
 
@@ -108,8 +112,9 @@ class _CudaBackendBase(ABC):
 
     name = "cuda"
 
-    def __init__(self, gpu_options: str = "", tuning_db=None):
+    def __init__(self, gpu_options: str = "", tuning_db=None, optimize: bool = True):
         self.gpu_options = gpu_options
+        self.optimize = optimize
         self.tuning_db = tuning_db
         self.source = ""
 
@@ -123,7 +128,8 @@ class _CudaBackendBase(ABC):
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        self.source, signatures = lower_and_emit(module, self.gpu_options, self.tuning_db)
+        self.source, signatures = lower_and_emit(module, self.gpu_options, self.tuning_db,
+                                                     self.optimize)
         library = self.build(self.source)
 
         def entry(name: str) -> Compiled:
@@ -144,8 +150,9 @@ class EmulatedCudaBackend(_CudaBackendBase):
 
     name = "cuda-emu"
 
-    def __init__(self, gpu_options: str = "", sanitize: bool = False, tuning_db=None):
-        super().__init__(gpu_options, tuning_db)
+    def __init__(self, gpu_options: str = "", sanitize: bool = False, tuning_db=None,
+                 optimize: bool = True):
+        super().__init__(gpu_options, tuning_db, optimize)
         self.sanitize = sanitize
 
     def build(self, source: str):

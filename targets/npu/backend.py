@@ -128,12 +128,13 @@ class NpuBackend:
 
     def __init__(self, config: str | NpuConfig = "gemmini", mode: str = "overlapped",
                  double_buffer: bool = False, trace: str | None = None,
-                 tuning_db: str | None = None, conv: str = "im2col"):
+                 tuning_db: str | None = None, conv: str = "im2col", optimize: bool = True):
         self.config = config if isinstance(config, NpuConfig) else NpuConfig.parse(config)
         if mode not in ("overlapped", "scalesim"):
             raise TesseraError(f"npu target: mode must be overlapped or scalesim, got {mode!r}")
         self.mode, self.double_buffer, self.trace = mode, double_buffer, trace
         self.tuning_db, self.conv = tuning_db, conv
+        self.optimize = optimize  # False: lowered without the graph optimizations
 
     def pipeline(self) -> str:
         text = ",".join(f"{k}={v}" for k, v in self.config.to_json().items())
@@ -142,11 +143,12 @@ class NpuBackend:
                 f'double_buffer={str(self.double_buffer).lower()} conv={self.conv}{tuned}}}')
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.pipelines import run_pipeline, unoptimized
         from tessera.compiler.registry import make_context
         from tessera.targets.npu.simulator import simulate, write_chrome_trace
 
-        run_pipeline(self.pipeline(), make_context(), module)
+        spec = self.pipeline()
+        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
 
         def entry(program: Program) -> Compiled:
             def call(*args):
