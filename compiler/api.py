@@ -3,6 +3,7 @@
     prog = tessera.compile("examples/mlp.tsr")
     y = prog.mlp(x, w1, b1, w2)          # symbolic dims (B) inferred from the arrays
     prog.lower("mlp", "linalg", B=8)     # the IR of any level, to look at or to run
+    prog.memory_report("mlp").planned    # peak intermediate bytes (see memory-plan)
 
 A program is compiled lazily, once per entry function and binding of its symbolic
 dimensions, for the chosen target (see `tessera.targets.backends`).
@@ -13,12 +14,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.frontend import syntax as S
+
+if TYPE_CHECKING:
+    from tessera.lowering.memory_plan import MemoryReport
 
 NUMPY_DTYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32, "i8": np.int8}
 
@@ -157,6 +162,38 @@ class Program:
         if spec:
             run_pipeline(spec, make_context(), module)
         return module
+
+    def lowering_spec(self) -> str:
+        """The pipeline that takes a graph module to the level this program's target runs:
+        `lower-to-c` (with its schedules) for c, `lower-to-cuda` (with its GPU options) for
+        cuda and cuda-emu, `lower-to-loops` for loops, `lower-to-buffers` for npu and interp
+        (the last level where buffers are memrefs); without the optimizations where the
+        target option `optimize` is False, as the backends do."""
+        from tessera.compiler.pipelines import c_pipeline, unoptimized
+
+        if self.target == "c":
+            spec = c_pipeline(self.schedules, self.tuning_db)
+        elif self.target in ("cuda", "cuda-emu"):
+            from tessera.targets.cuda.backend import cuda_pipeline
+
+            spec = cuda_pipeline(self.target_options.get("gpu_options", ""), self.tuning_db)
+        else:
+            spec = "lower-to-loops" if self.target == "loops" else "lower-to-buffers"
+        return spec if self.target_options.get("optimize", True) else unoptimized(spec)
+
+    def memory_report(self, entry: str,
+                      bindings: dict[str, int] | None = None) -> MemoryReport:
+        """The peak intermediate memory of `entry` (callees included), on the module at the
+        level its target runs (`lowering_spec`): a `MemoryReport` whose `planned` is the
+        bytes with `memory-plan`'s arenas and `unplanned` the bytes with every buffer its
+        own allocation, from its alloc to its dealloc (see `lowering/memory_plan.py`)."""
+        from tessera.compiler.pipelines import run_pipeline
+        from tessera.compiler.registry import make_context
+        from tessera.lowering.memory_plan import peak_intermediate_bytes
+
+        module = self.graph(entry, bindings)
+        run_pipeline(self.lowering_spec(), make_context(), module)
+        return peak_intermediate_bytes(module, entry)
 
     def signature(self, entry: str, bindings: dict[str, int] | None = None):
         """(parameter syntax, resolved tensor type) for each parameter of `entry`."""

@@ -22,6 +22,8 @@ EXTENDED_DIALECTS: dict[str, str] = {
 
 PASSES: dict[str, str] = {
     "graph-simplify": "tessera.lowering.graph_simplify:GraphSimplifyPass",
+    "graph-fold": "tessera.lowering.graph_fold:GraphFoldPass",
+    "graph-dce": "tessera.lowering.graph_dce:GraphDcePass",
     "graph-to-linalg": "tessera.lowering.graph_to_linalg:GraphToLinalgPass",
     "bufferize": "tessera.lowering.bufferize:BufferizePass",
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
@@ -30,6 +32,7 @@ PASSES: dict[str, str] = {
     "linalg-to-npu": "tessera.lowering.linalg_to_npu:LinalgToNpuPass",
     "linalg-to-gpu": "tessera.lowering.linalg_to_gpu:LinalgToGpuPass",
     "gpu-outline-kernels": "tessera.lowering.gpu_outline_kernels:GpuOutlineKernelsPass",
+    "memory-plan": "tessera.lowering.memory_plan:MemoryPlanPass",
     # Named pipelines (compiler/pipelines.py) are passes too.
     "optimize-graph": "tessera.compiler.pipelines:OptimizeGraph",
     "lower-to-linalg": "tessera.compiler.pipelines:LowerToLinalg",

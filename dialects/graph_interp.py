@@ -203,6 +203,40 @@ def avgpool2d(x: np.ndarray, kernel, stride, padding, out_shape) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------
+# Slicing and padding
+# --------------------------------------------------------------------------------------
+
+
+def slice_array(x: np.ndarray, starts, sizes, strides) -> np.ndarray:
+    """x[start :: stride] with `size` elements per dimension; a negative stride walks down.
+
+    The stop is computed from the last index rather than written as start + size * stride,
+    which for a negative stride reaching index 0 would be -1 (NumPy's "from the end").
+    """
+    index = []
+    for start, size, stride in zip(starts, sizes, strides):
+        last = start + (size - 1) * stride
+        stop = last + (1 if stride > 0 else -1)
+        index.append(slice(start, stop if stop >= 0 else None, stride))
+    return x[tuple(index)]
+
+
+def pad_array(x: np.ndarray, low, high, interior) -> np.ndarray:
+    """Zeros of x's dtype around (`low`, `high`) and between (`interior`) its elements."""
+    shape = [
+        lo + hi + size + max(size - 1, 0) * inner
+        for size, lo, hi, inner in zip(x.shape, low, high, interior)
+    ]
+    out = np.zeros(shape, dtype=x.dtype)
+    where = tuple(
+        slice(lo, lo + (size - 1) * (inner + 1) + 1, inner + 1)
+        for size, lo, inner in zip(x.shape, low, interior)
+    )
+    out[where] = x
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # graph.contract
 # --------------------------------------------------------------------------------------
 
@@ -530,6 +564,11 @@ class GraphFunctions(InterpreterFunctions):
     def run_sqrt(self, interpreter: Interpreter, op: graph.SqrtOp, args: PythonValues):
         return _elementwise(op, np.sqrt, args)
 
+    @impl(graph.StepOp)
+    def run_step(self, interpreter: Interpreter, op: graph.StepOp, args: PythonValues):
+        # `x > 0` is False for NaN, so NaN steps to 0.
+        return _elementwise(op, lambda x: np.where(x > 0, 1, 0).astype(x.dtype), args)
+
     @impl(graph.WidenOp)
     def run_widen(self, interpreter: Interpreter, op: graph.WidenOp, args: PythonValues):
         return (_result(op, args[0].astype(np.int32)),)
@@ -627,6 +666,18 @@ class GraphFunctions(InterpreterFunctions):
     def run_concat(self, interpreter: Interpreter, op: graph.ConcatOp, args: PythonValues):
         axis = _axis(op.axis.value.data, args[0].ndim)
         return (_result(op, np.concatenate(args, axis=axis)),)
+
+    @impl(graph.SliceOp)
+    def run_slice(self, interpreter: Interpreter, op: graph.SliceOp, args: PythonValues):
+        return (_result(op, slice_array(args[0], graph.int_values(op.starts),
+                                        graph.int_values(op.sizes),
+                                        graph.int_values(op.strides))),)
+
+    @impl(graph.PadOp)
+    def run_pad(self, interpreter: Interpreter, op: graph.PadOp, args: PythonValues):
+        return (_result(op, pad_array(args[0], graph.int_values(op.low),
+                                      graph.int_values(op.high),
+                                      graph.int_values(op.interior))),)
 
     # Index notation
 

@@ -215,6 +215,10 @@ class _FunctionBufferizer:
             raise TesseraError.at_op(
                 op, f"bufferize: unsupported tensor constant {value}"
             )
+        if len(value) == 1 and (count := value.type.element_count()) != 1:
+            # A splat stored as its one element (graph-fold makes them so, free whatever the
+            # shape): a global's initializer lists every element.
+            value = DenseIntOrFPElementsAttr(value.type, type(value.data)(value.data.data * count))
         buffer_type = memref_type_for(op, op.result.type)
         name = self.globals.get(value, buffer_type, op.location)
         get = memref.GetGlobalOp(SymbolRefAttr(name), buffer_type)
@@ -248,6 +252,29 @@ class _FunctionBufferizer:
             new.location = op.location
             Rewriter.insert_op(new, InsertPoint.before(op))
         self.buffer[op.result] = dest
+
+    def _extract_slice(self, op: tensor.ExtractSliceOp) -> None:
+        """A static subview of the source's buffer copied into a fresh buffer (so that the
+        value has an identity layout, as every other buffer does)."""
+        if op.offsets or op.sizes or op.strides:
+            raise TesseraError.at_op(op, "bufferize: dynamic slices are not supported")
+        source = self._buffer_of(op.source, op)
+        source_type = source.type
+        assert isinstance(source_type, MemRefType) and isinstance(op.result.type, TensorType)
+        subview = memref.SubviewOp.from_static_parameters(
+            source,
+            source_type,
+            list(op.static_offsets.get_values()),
+            list(op.static_sizes.get_values()),
+            list(op.static_strides.get_values()),
+        )
+        subview.location = op.location
+        Rewriter.insert_op(subview, InsertPoint.before(op))
+        fresh = self._alloc(op.result.type, op, op.result.name_hint)
+        copy = memref.CopyOp(subview.result, fresh)
+        copy.location = op.location
+        Rewriter.insert_op(copy, InsertPoint.before(op))
+        self.buffer[op.result] = fresh
 
     def _linalg(self, op: Operation) -> None:
         inputs, outputs = _linalg_inputs_outputs(op)
@@ -333,6 +360,8 @@ class _FunctionBufferizer:
                 self._extract(op)
             elif isinstance(op, tensor.InsertSliceOp):
                 self._insert_slice(op)
+            elif isinstance(op, tensor.ExtractSliceOp):
+                self._extract_slice(op)
             elif _is_linalg(op):
                 self._linalg(op)
             elif isinstance(op, func.CallOp):

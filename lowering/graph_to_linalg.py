@@ -1,8 +1,10 @@
 """graph-to-linalg: the `graph` dialect -> linalg on tensors.
 
 Named linalg ops where xDSL has a correct one (`linalg.matmul`, `linalg.conv_2d_nchw_fchw`,
-`linalg.transpose`, `linalg.fill`), `tensor.insert_slice` for concat, `linalg.generic` for
-everything else. xDSL 0.74's
+`linalg.transpose`, `linalg.fill`), `tensor.insert_slice` for concat and pad,
+`tensor.extract_slice` where a slice starts a dimension at 0 with stride 1, `linalg.generic`
+for everything else, with affine-linear indexing maps (reshape alone needs floordiv/mod):
+what the schedule, the GPU lowering and the loop level take. xDSL 0.74's
 `linalg.pooling_nchw_max` computes the wrong values, so pooling is a generic with a window
 operand (an empty tensor whose only job is to give the window loops their extent), as
 upstream's named pooling ops do.
@@ -31,7 +33,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.dialects.math import RoundEvenOp
+from xdsl.dialects.math import CeilOp, RoundEvenOp
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
@@ -244,6 +246,7 @@ _BINARY_KIND = {
     G.MinimumOp: "min",
 }
 _UNARY_KIND = {
+    G.StepOp: "step",
     G.NegOp: "neg",
     G.ReluOp: "relu",
     G.SigmoidOp: "sigmoid",
@@ -267,7 +270,24 @@ def lower_binary(e: Emitter, op: G.ElementwiseBinaryOp) -> SSAValue:
 
 def lower_unary(e: Emitter, op: G.ElementwiseUnaryOp) -> SSAValue:
     kind = _UNARY_KIND[type(op)]
-    return e.elementwise([op.input], op.result.type, lambda v: scalar.unary(kind, v[0]))
+    body = step_body if kind == "step" else lambda v: scalar.unary(kind, v[0])
+    return e.elementwise([op.input], op.result.type, body)
+
+
+def step_body(v: Sequence[SSAValue]) -> list[Operation]:
+    """1 where x > 0, else 0, with no comparison: xDSL's compares take no vectors, so a body
+    that compares could not be vectorized by the C schedule. Integers: min(max(x, 0), 1).
+    Floats: ceil(minnum(maxnum(x, 0), 1)) + 0: maxnum turns NaN into 0, ceil lifts (0, 1]
+    to 1, and adding +0 makes the -0 that maxnum(-0, 0) may give a +0."""
+    x = v[0]
+    zero, one = scalar.constant(0, x.type), scalar.constant(1, x.type)
+    if not scalar.is_float_type(x.type):
+        low = arith.MaxSIOp(x, zero.result)
+        return [zero, one, low, arith.MinSIOp(low.result, one.result)]
+    low = arith.MaxnumfOp(x, zero.result)
+    high = arith.MinnumfOp(low.result, one.result)
+    up = CeilOp(high.result)
+    return [zero, one, low, high, up, arith.AddfOp(up.result, zero.result)]
 
 
 def lower_widen(e: Emitter, op: G.WidenOp) -> SSAValue:
@@ -483,6 +503,44 @@ def lower_concat(e: Emitter, op: G.ConcatOp) -> SSAValue:
     return acc
 
 
+def lower_slice(e: Emitter, op: G.SliceOp) -> SSAValue:
+    """A copy over the result's iteration space reading input[d * stride + start].
+
+    A dimension read from 0 with stride 1 has the plain map `d`, which linalg requires to
+    span the operand's whole extent; where the slice is shorter, a `tensor.extract_slice`
+    cuts those dimensions first (and is the whole lowering when nothing else changes).
+    """
+    starts, strides = G.int_values(op.starts), G.int_values(op.strides)
+    sizes, x = G.shape_of(op.result.type), op.input
+    rank = len(sizes)
+    plain = [(k, a) == (1, 0) for k, a in zip(strides, starts)]
+    cut = [n if p else d for n, d, p in zip(sizes, G.shape_of(x.type), plain)]
+    if cut != list(G.shape_of(x.type)):
+        x = e.add(tensor.ExtractSliceOp.from_static_parameters(x, [0] * rank, cut))
+    if all(plain):
+        return x
+    in_map = amap(rank, [dim(i) * k + a for i, (k, a) in enumerate(zip(strides, starts))])
+    init = e.empty(sizes, op.result.type.element_type)
+    return e.generic([x], init, [in_map, identity_map(rank)], [PARALLEL] * rank, lambda a: [])
+
+
+def lower_pad(e: Emitter, op: G.PadOp) -> SSAValue:
+    """A buffer of zeros with the input inserted at offsets `low`, strides `interior + 1`.
+
+    (`tensor.insert_slice` rather than a generic writing through the output map
+    `d * (interior + 1) + low`: where both are 0 that map is a plain `d`, which linalg
+    requires to span the whole, longer, output dimension.)
+    """
+    low, interior = G.int_values(op.low), G.int_values(op.interior)
+    out = op.result.type
+    if G.shape_of(out) == G.shape_of(op.input.type):
+        return op.input
+    zeros = e.filled(G.shape_of(out), out.element_type, scalar.constant(0, out.element_type))
+    shape = list(G.shape_of(op.input.type))
+    return e.add(tensor.InsertSliceOp.get(op.input, zeros, shape, list(low),
+                                          [k + 1 for k in interior]))
+
+
 def lower_contract(e: Emitter, op: G.ContractOp) -> SSAValue:
     out = op.result.type
     et = out.element_type
@@ -533,6 +591,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     G.ReshapeOp: lower_reshape,
     G.BroadcastToOp: lower_broadcast_to,
     G.ConcatOp: lower_concat,
+    G.SliceOp: lower_slice,
+    G.PadOp: lower_pad,
     G.ContractOp: lower_contract,
 }
 

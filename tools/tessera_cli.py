@@ -116,7 +116,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise TesseraError("--sanitize applies to --target cuda-emu")
     target = backend(args.target, **options)
     text, filename = read_source(Path(args.file))  # a path, whatever its name
-    program = Program(text, filename, args.target, parse_bindings(args.bind))
+    program = Program(text, filename, args.target, parse_bindings(args.bind),
+                      tuning_db=args.tuning_db, target_options=options)
     entry = args.entry or default_entry(program._syntax, filename)
     if args.inputs:
         inputs = program.load_inputs(entry, args.inputs)
@@ -137,6 +138,7 @@ def run_command(args: argparse.Namespace) -> int:
         agreement = compare(r, e)
         ok &= agreement.ok
         print(f"  result {i}: {dtype_name(e.dtype)}{list(e.shape)}  {agreement}")
+    print("  " + program.memory_report(entry).format())
     if args.target == "npu":
         print("\n".join("  " + line for line in compiled.report.format().splitlines()))
     elif args.target != "interp":

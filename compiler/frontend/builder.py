@@ -56,6 +56,7 @@ class ModuleBuilder:
         self.dims.update(bindings)
         self.functions = {f.name: f for f in program.functions}
         self.signatures: dict[str, FunctionType] = {}
+        self.built: dict[str, func.FuncOp] = {}
 
     # -- locations and errors ---------------------------------------------------------
 
@@ -174,12 +175,25 @@ class ModuleBuilder:
         )
 
     def function(self, f: S.Function) -> func.FuncOp:
-        return FunctionBuilder(self, f).build()
+        """`f`'s func.func, built once: a grad definition needs the functions it
+        differentiates built first, whatever their order in the source."""
+        if f.name not in self.built:
+            if isinstance(f, S.GradDef):
+                from tessera.compiler.autodiff import build_grad
+
+                op = build_grad(f, lambda name: self.function(self.functions[name]))
+            else:
+                op = FunctionBuilder(self, f).build()
+            self.built[f.name] = op
+        return self.built[f.name]
 
 
 def _calls(f: S.Function) -> list[S.Call]:
     """The calls in `f`'s expressions, in source order; not those in index notation, whose
-    calls are the scalar functions whatever the program defines."""
+    calls are the scalar functions whatever the program defines. A grad definition "calls"
+    the function it differentiates (its body is that function's, inlined)."""
+    if isinstance(f, S.GradDef):
+        return [S.Call(f.of, [], {}, {}, pos=f.of_pos)]
     out: list[S.Call] = []
 
     def visit(e):

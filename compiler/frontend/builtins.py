@@ -203,6 +203,52 @@ def _requantize(fb, e, a):
     return fb.make(e.pos, lambda: G.RequantizeOp(x, scale))
 
 
+def _tensor_arg(fb, e: S.Call, a: dict[str, S.Expr]):
+    x = fb.expr(a["x"])
+    if isinstance(x, Literal):
+        raise fb.error(a["x"].pos, f"{e.name}: expected a tensor, got a number")
+    return x
+
+
+def _per_dimension(fb, e: S.Call, a: dict[str, S.Expr], name: str, x,
+                   default: int | None = None) -> list[int]:
+    """An argument of one integer per dimension of `x`: a list, or one integer for every
+    dimension; `default` for every dimension when it is not given (None: required)."""
+    rank = len(G.shape_of(x.type))
+    if name not in a:
+        if default is None:
+            raise fb.error(e.pos, f"{e.name}: missing argument '{name}'")
+        return [default] * rank
+    values = fb.const_ints(a[name], name, e.name)
+    if not isinstance(a[name], S.ListExpr):
+        return values * rank
+    if len(values) != rank:
+        raise fb.error(a[name].pos, f"{e.name}: {name} needs one value per dimension of "
+                                    f"{type_text(x.type)} ({rank}), got {len(values)}")
+    return values
+
+
+def _slice(fb, e, a):
+    x = _tensor_arg(fb, e, a)
+    starts, sizes = (_per_dimension(fb, e, a, n, x) for n in ("starts", "sizes"))
+    strides = _per_dimension(fb, e, a, "strides", x, default=1)
+    return fb.make(e.pos, lambda: G.SliceOp(x, starts, sizes, strides))
+
+
+def _pad(fb, e, a):
+    x = _tensor_arg(fb, e, a)
+    low, high, interior = (_per_dimension(fb, e, a, n, x, default=0)
+                           for n in ("low", "high", "interior"))
+    return fb.make(e.pos, lambda: G.PadOp(x, low, high, interior))
+
+
+def _step(fb, e, a):
+    x = fb.expr(a["x"])
+    if isinstance(x, Literal):  # a number stays a number, of its own kind (int or float)
+        return Literal(type(x.value)(x.value > 0), e.pos)
+    return fb.make(e.pos, lambda: G.StepOp(x))
+
+
 def _num(value: int, e: S.Call) -> S.Number:
     return S.Number(value, str(value), pos=e.pos)
 
@@ -223,6 +269,9 @@ BUILTINS: dict[str, Builtin] = {
     "concat": Builtin(("axis",), _concat, required=0, variadic=True),
     "widen": Builtin(("x",), _widen),
     "requantize": Builtin(("x", "scale"), _requantize, required=2),
+    "slice": Builtin(("x", "starts", "sizes", "strides"), _slice, required=3),
+    "pad": Builtin(("x", "low", "high", "interior"), _pad),
+    "step": Builtin(("x",), _step),
     "maximum": _binary("max"),
     "minimum": _binary("min"),
     **{name: _unary(name) for name in GRAPH_UNARY},

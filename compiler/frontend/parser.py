@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib.resources import files
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
 
+from tessera.compiler.autodiff.signature import resolve_grads
 from tessera.compiler.diagnostics import SourceLoc, TesseraError, register_source, split_lines
 from tessera.compiler.frontend import syntax as S
 
@@ -53,14 +55,41 @@ def _pos(x) -> S.Pos:
 
 @v_args(meta=True)
 class _ToSyntax(Transformer):
+    def __init__(self, filename: str):
+        super().__init__()
+        self.filename = filename
+
+    def loc(self, pos: S.Pos) -> SourceLoc:
+        return SourceLoc(self.filename, pos.line, pos.column)
+
     def start(self, meta, items):
-        functions = [i for i in items if isinstance(i, S.Function)]
+        functions = [i for i in items if isinstance(i, S.Function)]  # GradDefs among them
         dims = [i for i in items if isinstance(i, S.DimDecl)]
         return S.Program(functions, dims, pos=S.Pos(1, 1))
 
     def dim_decl(self, meta, items):
         name, value = items
         return S.DimDecl(str(name), int(value), pos=_pos(name))
+
+    def grad_def(self, meta, items):
+        name, transform, *args = items
+        value = self.call(meta, [transform, *args])
+        what = value.name
+        if len(value.args) != 1 or not isinstance(value.args[0], S.Var):
+            raise TesseraError(f"{what}: expects the function to differentiate and 'wrt', "
+                               f"as in {name} = {what}(loss, wrt=[w1, b1])",
+                               self.loc(value.pos))
+        keywords = []
+        for keyword, names in value.kwargs.items():
+            if not (isinstance(names, S.ListExpr)
+                    and all(isinstance(n, S.Var) for n in names.items)):
+                raise TesseraError(f"{what}: '{keyword}' must be a list of parameter names, "
+                                   f"as in {keyword}=[w1, b1]", self.loc(names.pos))
+            keywords.append((S.WrtName(keyword, pos=value.kwarg_pos[keyword]),
+                             [S.WrtName(n.name, pos=n.pos) for n in names.items]))
+        (of,) = value.args
+        return S.GradDef(str(name), [], [], [], transform=what, transform_pos=value.pos,
+                         of=of.name, of_pos=of.pos, keywords=keywords, pos=_pos(name))
 
     def function(self, meta, items):
         name, *rest = items
@@ -134,8 +163,12 @@ class _ToSyntax(Transformer):
     def call(self, meta, items):
         name, *args = items
         positional = [a for a in args if a is not None and not isinstance(a, tuple)]
-        kwargs = {str(k): v for k, v in (a for a in args if isinstance(a, tuple))}
-        kwarg_pos = {str(k): _pos(k) for k, _ in (a for a in args if isinstance(a, tuple))}
+        kwargs: dict[str, S.Expr] = {}
+        kwarg_pos: dict[str, S.Pos] = {}
+        for key, value in (a for a in args if isinstance(a, tuple)):
+            if str(key) in kwargs:
+                raise TesseraError(f"{name}: '{key}' is given twice", self.loc(_pos(key)))
+            kwargs[str(key)], kwarg_pos[str(key)] = value, _pos(key)
         return S.Call(str(name), positional, kwargs, kwarg_pos, pos=_pos(name))
 
     def kwarg(self, meta, items):
@@ -151,6 +184,13 @@ def parse_program(text: str, filename: str) -> S.Program:
     try:
         tree = _lark().parse(text)
     except UnexpectedToken as e:
+        if (bound := _top_level_statement(text, e)) is not None:
+            name, column = bound
+            raise TesseraError(
+                f"a statement outside a function: only 'dim', 'def' and function transforms "
+                f"({name} = grad(f, wrt=[...])) are written at the top level",
+                SourceLoc(filename, e.line, column),
+            ) from None
         found = "end of file" if e.token.type == "$END" else f"'{e.token}'"
         raise TesseraError(
             f"syntax error: unexpected {found}; expected {_expected(e.expected)}",
@@ -166,7 +206,24 @@ def parse_program(text: str, filename: str) -> S.Program:
             f"syntax error: unexpected end of file; expected {_expected(e.expected)}",
             _end(text, filename),
         ) from None
-    return _ToSyntax().transform(tree)
+    try:
+        program = _ToSyntax(filename).transform(tree)
+    except VisitError as e:  # lark wraps what a callback raises
+        if isinstance(e.orig_exc, TesseraError):
+            raise e.orig_exc from None
+        raise
+    resolve_grads(program, filename)
+    return program
+
+
+def _top_level_statement(text: str, e: UnexpectedToken) -> tuple[str, int] | None:
+    """(name, column) when `e` is `name = <not a transform>` outside a function: the only
+    place where, after `name =`, the grammar expects nothing but a name (the transform's)."""
+    if e.line <= 0 or set(e.expected) != {"NAME"}:
+        return None
+    before = split_lines(text)[e.line - 1][: e.column - 1]
+    match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*", before)
+    return (match.group(1), match.start(1) + 1) if match else None
 
 
 def _expected(terminals) -> str:

@@ -121,6 +121,33 @@ class Function(Node):
 
 
 @dataclass
+class WrtName(Node):
+    """One name in `wrt=[...]`."""
+
+    name: str
+
+
+@dataclass
+class GradDef(Function):
+    """`dloss = grad(loss, wrt=[w1, b1])`: a function with the parameters of `loss` that
+    returns the gradients of loss's result with respect to the `wrt` parameters, in order;
+    `value_and_grad` returns loss's result first. The parser only records what is written
+    (`params`, `results` and `body` are empty); `resolve_grads` fills in the signature once
+    every function is known, and the body is built by `tessera.compiler.autodiff`."""
+
+    transform: str  # as written: "grad" or "value_and_grad" once resolved
+    transform_pos: Pos
+    of: str
+    of_pos: Pos
+    keywords: list[tuple[WrtName, list[WrtName]]]  # (keyword, names) as written
+    wrt: list[WrtName] = field(default_factory=list)  # set by resolve_grads
+
+    @property
+    def with_value(self) -> bool:
+        return self.transform == "value_and_grad"
+
+
+@dataclass
 class DimDecl(Node):
     name: str
     value: int
@@ -128,5 +155,5 @@ class DimDecl(Node):
 
 @dataclass
 class Program(Node):
-    functions: list[Function]
+    functions: list[Function]  # in source order, `GradDef`s among them
     dims: list[DimDecl]

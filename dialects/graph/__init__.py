@@ -51,11 +51,19 @@ from tessera.dialects.graph.elementwise import (
     RequantizeOp,
     SigmoidOp,
     SqrtOp,
+    StepOp,
     SubOp,
     TanhOp,
     WidenOp,
 )
-from tessera.dialects.graph.movement import BroadcastToOp, ConcatOp, ReshapeOp, TransposeOp
+from tessera.dialects.graph.movement import (
+    BroadcastToOp,
+    ConcatOp,
+    PadOp,
+    ReshapeOp,
+    SliceOp,
+    TransposeOp,
+)
 from tessera.dialects.graph.nn import (
     AvgPool2dOp,
     Conv2dOp,
@@ -87,6 +95,7 @@ Graph = Dialect(
         ExpOp,
         LogOp,
         SqrtOp,
+        StepOp,
         WidenOp,
         RequantizeOp,
         MatmulOp,
@@ -101,6 +110,8 @@ Graph = Dialect(
         ReshapeOp,
         BroadcastToOp,
         ConcatOp,
+        SliceOp,
+        PadOp,
         ContractOp,
         YieldOp,
     ],
@@ -113,8 +124,8 @@ __all__ = [
     "shape_of", "tensor", "type_name", "CONTRACT_KINDS", "ContractOp", "YieldOp",
     "contract_body", "AddOp", "ConstantOp", "DivOp", "ElementwiseBinaryOp",
     "ElementwiseUnaryOp", "ExpOp", "LogOp", "MaximumOp", "MinimumOp", "MulOp", "NegOp",
-    "ReluOp", "RequantizeOp", "SigmoidOp", "SqrtOp", "SubOp", "TanhOp", "WidenOp",
-    "BroadcastToOp", "ConcatOp",
+    "ReluOp", "RequantizeOp", "SigmoidOp", "SqrtOp", "StepOp", "SubOp", "TanhOp", "WidenOp",
+    "BroadcastToOp", "ConcatOp", "PadOp", "SliceOp",
     "ReshapeOp", "TransposeOp", "AvgPool2dOp", "Conv2dOp", "MatmulOp", "MaxOp", "MaxPool2dOp",
     "MeanOp", "Pool2dOp", "ReductionOp", "SoftmaxOp", "SumOp", "window_extent",
 ]

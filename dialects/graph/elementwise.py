@@ -224,6 +224,18 @@ class SqrtOp(ElementwiseUnaryOp):
     name = "graph.sqrt"
 
 
+@irdl_op_definition
+class StepOp(ElementwiseUnaryOp):
+    """The unit step elementwise: 1 where x > 0, else 0 (NaN gives 0), in the input's type.
+
+    relu's derivative, and the building block of comparison masks: x >= y is
+    1 - step(y - x).
+    """
+
+    name = "graph.step"
+    FLOATS_ONLY: ClassVar[bool] = False
+
+
 # --------------------------------------------------------------------------------------
 # Quantization: int8 tensors multiplied with int32 accumulation, then scaled back to int8
 # --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Data movement: transpose, reshape, broadcast_to, concat."""
+"""Data movement: transpose, reshape, broadcast_to, concat, slice, pad."""
 
 from __future__ import annotations
 
@@ -168,3 +168,151 @@ class ConcatOp(GraphOp):
 
     def inferred_type(self) -> TensorType:
         return self.infer_type([v.type for v in self.inputs], self.axis.value.data)
+
+
+def _per_dimension(op: str, x: Sequence[int], **arrays: Sequence[int]) -> None:
+    """Every array of an op's properties has one value per dimension of the input `x`, each
+    an int64 (what the properties hold)."""
+    for what, values in arrays.items():
+        if len(values) != len(x):
+            raise ShapeError(
+                f"{op}: {what} {list(values)} needs one value per dimension of "
+                f"{fmt_shape(x)} ({len(x)}), got {len(values)}"
+            )
+        for v in values:
+            if not -(1 << 63) <= v < (1 << 63):
+                raise ShapeError(f"{op}: {what} value {v} is out of range for int64")
+
+
+@irdl_op_definition
+class SliceOp(GraphOp):
+    """A strided window of the input: result[i0, i1, ...] =
+    input[starts[0] + i0 * strides[0], starts[1] + i1 * strides[1], ...]; the result shape is
+    `sizes`.
+
+    Strides are non-zero and may be negative: stride -1 from start n - 1 reverses a
+    dimension (how a convolution's weights are flipped for its input gradient). Every index
+    the slice reads is in range, and sizes are positive like every shape of the dialect.
+    """
+
+    name = "graph.slice"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    starts = prop_def(I64_ARRAY)
+    sizes = prop_def(I64_ARRAY)
+    strides = prop_def(I64_ARRAY)
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(
+        self,
+        input: SSAValue,
+        starts: Sequence[int],
+        sizes: Sequence[int],
+        strides: Sequence[int] | None = None,
+    ):
+        strides = [1] * len(sizes) if strides is None else strides
+        t = self.infer_type(input.type, starts, sizes, strides)
+        super().__init__(
+            operands=[input],
+            result_types=[t],
+            properties={
+                "starts": i64_array(starts),
+                "sizes": i64_array(sizes),
+                "strides": i64_array(strides),
+            },
+        )
+
+    @staticmethod
+    def infer_type(
+        input, starts: Sequence[int], sizes: Sequence[int], strides: Sequence[int]
+    ) -> TensorType:
+        x = shape_of(input)
+        _per_dimension("slice", x, starts=starts, sizes=sizes, strides=strides)
+        for d, (extent, start, size, stride) in enumerate(zip(x, starts, sizes, strides)):
+            if stride == 0:
+                raise ShapeError(f"slice: the stride of dimension {d} must be non-zero, got 0")
+            if size <= 0:
+                raise ShapeError(f"slice: the size of dimension {d} must be > 0, got {size}")
+            last = start + (size - 1) * stride
+            # The indices read are start, start + stride, ..., last: monotone, so checking
+            # both ends checks them all.
+            if not (0 <= start < extent and 0 <= last < extent):
+                raise ShapeError(
+                    f"slice: dimension {d} reads indices {start} to {last} (start {start}, "
+                    f"size {size}, stride {stride}), out of range for extent {extent} of "
+                    f"{fmt_shape(x)}"
+                )
+        return tensor(sizes, input.element_type)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(
+            self.input.type, int_values(self.starts), int_values(self.sizes),
+            int_values(self.strides),
+        )
+
+
+@irdl_op_definition
+class PadOp(GraphOp):
+    """Zero padding (XLA's pad without negative amounts): per dimension d, `low[d]` zeros
+    before the elements, `high[d]` after, and `interior[d]` between consecutive elements.
+
+    Result extent = low + high + size + (size - 1) * interior; the fill is the zero of the
+    element type. It is the adjoint of a positive-stride slice, and dilates a gradient for
+    strided convolutions.
+    """
+
+    name = "graph.pad"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    low = prop_def(I64_ARRAY)
+    high = prop_def(I64_ARRAY)
+    interior = prop_def(I64_ARRAY)
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(
+        self,
+        input: SSAValue,
+        low: Sequence[int],
+        high: Sequence[int],
+        interior: Sequence[int] | None = None,
+    ):
+        interior = [0] * len(low) if interior is None else interior
+        t = self.infer_type(input.type, low, high, interior)
+        super().__init__(
+            operands=[input],
+            result_types=[t],
+            properties={
+                "low": i64_array(low),
+                "high": i64_array(high),
+                "interior": i64_array(interior),
+            },
+        )
+
+    @staticmethod
+    def infer_type(
+        input, low: Sequence[int], high: Sequence[int], interior: Sequence[int]
+    ) -> TensorType:
+        x = shape_of(input)
+        _per_dimension("pad", x, low=low, high=high, interior=interior)
+        for what, values in (("low", low), ("high", high), ("interior", interior)):
+            for d, v in enumerate(values):
+                if v < 0:
+                    raise ShapeError(
+                        f"pad: {what} padding of dimension {d} must be >= 0, got {v} "
+                        f"(input {fmt_shape(x)})"
+                    )
+        out = [
+            lo + hi + size + max(size - 1, 0) * inner
+            for size, lo, hi, inner in zip(x, low, high, interior)
+        ]
+        return tensor(out, input.element_type)
+
+    def inferred_type(self) -> TensorType:
+        return self.infer_type(
+            self.input.type, int_values(self.low), int_values(self.high),
+            int_values(self.interior),
+        )

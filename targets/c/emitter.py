@@ -42,7 +42,8 @@ An `scf.for` carrying the unit attribute `tessera.parallel` is an OpenMP worksha
 (`#pragma omp parallel for`; build.py adds `-fopenmp`). Every value is declared in the block
 that defines it, so whatever the body declares is private to an iteration; a parallel loop
 carrying values (iter_args) has no meaning and is an error. `memref.alloc` with an
-`alignment` of 16 or more uses `aligned_alloc` (the size rounded up to the alignment).
+`alignment` of 16 or more uses `aligned_alloc` (the size rounded up to the alignment); a
+`memref.view` of an i8 buffer is a typed pointer at its byte offset (`memory-plan`'s arenas).
 
 Names from the program never reach the C text unescaped: symbols become `tsr_<name>` with
 everything outside [A-Za-z0-9_] escaped (and a suffix if two symbols collide), SSA values
@@ -500,6 +501,24 @@ class _FunctionPrinter(ExpressionPrinter, VectorPrinter):
     def print_dealloc(self, op: memref.DeallocOp) -> None:
         self.line(f"free({self.ref(op.memref)});")
 
+    def print_view(self, op: memref.ViewOp) -> None:
+        """A typed pointer `byte_shift` bytes into an i8 buffer (the views of an arena that
+        `memory-plan` builds). The arena is allocated storage, so by C's effective-type
+        rules each byte takes the type of the view that last stored it, and a view reads
+        only what it stored: reusing bytes under another type stays defined."""
+        if op.sizes:
+            raise TesseraError.at_op(op, "c target: memref.view with dynamic sizes is not "
+                                     "supported")
+        key, _ = memref_layout(op.result.type, op)
+        t = C_TYPES[key]
+        shift = self.constant_int(op.byte_shift)
+        if shift is not None and shift % ELEMENT_SIZES[key]:
+            raise TesseraError.at_op(op, f"c target: memref.view at byte {shift} is not "
+                                     f"aligned for {key} elements")
+        source = self.ref(op.source)
+        self.line(f"{t} *const {self.declare_name(op.result)} = "
+                  f"({t} *)({source} + {self.ref(op.byte_shift)});")
+
     def print_copy(self, op: memref.CopyOp) -> None:
         self.writable(op.destination, op)
         key, shape = memref_layout(op.source.type, op)
@@ -611,6 +630,7 @@ _STATEMENTS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]
     memref.AllocOp: _FunctionPrinter.print_alloc,
     memref.AllocaOp: _FunctionPrinter.print_alloc,
     memref.DeallocOp: _FunctionPrinter.print_dealloc,
+    memref.ViewOp: _FunctionPrinter.print_view,
     memref.CopyOp: _FunctionPrinter.print_copy,
     scf.ForOp: _FunctionPrinter.print_for,
     scf.IfOp: _FunctionPrinter.print_if,

@@ -12,7 +12,8 @@ scf/memref/arith/math ops, and `memref.global` constants. The output:
   per-thread local array (the register tiles), and `#pragma unroll` before a loop marked
   `tessera.unroll`;
 - every host function as `extern "C" int tsr_<name>(...)`, the launcher: its pointers are
-  device pointers; `memref.alloc`/`dealloc` are `cudaMalloc`/`cudaFree`, `memref.copy` a
+  device pointers; `memref.alloc`/`dealloc` are `cudaMalloc`/`cudaFree`, a `memref.view` a
+  pointer into such a buffer (as in C), `memref.copy` a
   device-to-device `cudaMemcpy`, a launch is `TESSERA_LAUNCH(kernel, grid, block, args...)`
   followed by a `cudaGetLastError` check, a call checks the callee's status; any CUDA error
   returns its code (0: success) after synchronising;

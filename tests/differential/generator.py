@@ -183,7 +183,8 @@ class Generator:
         o = f"v{self.fresh()}"
         e, mag = self.rng.choice([(f"relu({name})", m), (f"-{name}", m),
                                   (f"relu(-{name}) - {name}", 2 * m),
-                                  (f"-relu({name} - 2)", m + 2)])
+                                  (f"-relu({name} - 2)", m + 2),
+                                  (f"step({name}) * {name} - step(-{name})", m + 1)])
         return self.step("iunary", [f"{o} = {e}"], o, t, mag, name)
 
     def i_clamp(self, name, t, m):
@@ -225,7 +226,9 @@ class Generator:
         else:
             e, mag = rng.choice([(f"tanh(relu({name}) - 0.5)", 1.0),
                                  (f"sigmoid(-{name}) * 2.0", 2.0),
-                                 (f"relu(tanh({name}))", 1.0)])
+                                 (f"relu(tanh({name}))", 1.0),
+                                 (f"step({name}) * {name}", m),  # relu as its gradient uses it
+                                 (f"1.0 - step(0.5 - {name})", 1.0)])  # the mask x >= 0.5
         return self.step(which, [f"{o} = {e}"], o, t, mag, name, work=2 * max(t.numel, 1))
 
     def f_const(self, name, t, m):
@@ -581,6 +584,45 @@ class Generator:
         return self.step("concat", [f"{o} = concat({args})"], o, T(t.dtype, tuple(out_shape)),
                          max(m, INPUT_MAG), None, params)
 
+    def f_slice(self, name, t, m):
+        """A slice with a random non-zero stride per dimension (negative ones included)."""
+        rng = self.rng
+        if t.rank < 1:
+            return None
+        starts, sizes, strides = [], [], []
+        for extent in t.shape:
+            stride = rng.choice([k for k in (1, 1, 2, 3, -1, -1, -2) if abs(k) < max(extent, 2)])
+            start = rng.randrange(extent)
+            reach = start if stride < 0 else extent - 1 - start  # indices left that way
+            starts.append(start)
+            sizes.append(rng.randint(1, reach // abs(stride) + 1))
+            strides.append(stride)
+        out = T(t.dtype, tuple(sizes))
+        text = f"starts=[{', '.join(map(str, starts))}], sizes=[{', '.join(map(str, sizes))}]"
+        if any(k != 1 for k in strides) or rng.random() < 0.3:
+            text += f", strides=[{', '.join(map(str, strides))}]"
+        o = f"v{self.fresh()}"
+        return self.step("slice", [f"{o} = slice({name}, {text})"], o, out, m,
+                         name if out == t else None)
+
+    def f_pad(self, name, t, m):
+        """Zero padding before, after and between the elements of random dimensions."""
+        rng = self.rng
+        if t.rank < 1:
+            return None
+        amounts = {k: [rng.choice((0, 0, 1, 2)) for _ in t.shape]
+                   for k in ("low", "high", "interior")}
+        shape = tuple(lo + hi + n + (n - 1) * k for n, lo, hi, k in
+                      zip(t.shape, amounts["low"], amounts["high"], amounts["interior"]))
+        if math.prod(shape) > MAX_ELEMS:
+            return None
+        text = "".join(f", {k}=[{', '.join(map(str, v))}]" for k, v in amounts.items()
+                       if any(v) or rng.random() < 0.3)
+        o = f"v{self.fresh()}"
+        out = T(t.dtype, shape)
+        return self.step("pad", [f"{o} = pad({name}{text})"], o, out, m,
+                         name if out == t else None)
+
     def scalar_fn(self, access: str, m: float, dtype: str = "f32") -> tuple[str, float]:
         rng = self.rng
         if dtype[0] == "i":
@@ -766,7 +808,7 @@ class Generator:
                 (2, self.f_residual), (5, self.f_matmul), (5, self.f_conv), (3, self.f_pool),
                 (3, self.f_softmax), (3, self.f_reduce), (2, self.f_transpose),
                 (2, self.f_reshape), (2, self.f_flatten), (2, self.f_broadcast),
-                (2, self.f_concat), (4, self.f_index)]
+                (2, self.f_concat), (4, self.f_index), (2, self.f_slice), (2, self.f_pad)]
 
     def next_step(self, name: str, t: T, m: float) -> Step:
         if t.dtype == "i32" and m > INT_LIMIT:
