@@ -15,22 +15,24 @@ from xdsl.passes import ModulePass, PassPipeline
 PIPELINES: dict[str, str] = {
     # The graph-level cleanups. CSE must run here: after lowering, xDSL's CSE does not merge
     # linalg ops (they have regions), so `x @ w` written twice would be computed twice.
-    "optimize-graph": "graph-simplify,cse",
+    "optimize-graph": "graph-fold,graph-simplify,cse,graph-dce",
     # graph -> linalg on tensors, cleaned up.
     "lower-to-linalg": "optimize-graph,graph-to-linalg,canonicalize,cse",
     # ... -> linalg on memrefs: where schedules apply.
     "lower-to-buffers": "lower-to-linalg,bufferize",
     # ... -> plain scf loops on memrefs (unscheduled: what the loop interpreter runs).
     "lower-to-loops": "lower-to-buffers,linalg-to-loops,canonicalize",
-    # ... -> what the C emitter prints: scheduled loop nests (the default schedule where none
-    # is given), no affine left.
-    "lower-to-c": "lower-to-buffers,schedule,linalg-to-loops,lower-affine,canonicalize,cse",
+    # ... -> what the C emitter prints: each convolution direct or im2col, NCHW or NHWC
+    # (conv-strategy), scheduled loop nests (the default schedule where none is given), no
+    # affine left, the intermediates in one arena per function (memory-plan).
+    "lower-to-c": "lower-to-linalg,conv-strategy,bufferize,schedule,linalg-to-loops,"
+                  "lower-affine,canonicalize,cse,memory-plan",
     # ... -> what the CUDA emitter prints: host functions launching outlined gpu.func kernels.
     "lower-to-cuda": "lower-to-buffers,linalg-to-gpu,gpu-outline-kernels,lower-affine,"
-                     "canonicalize,cse",
+                     "canonicalize,cse,memory-plan",
 }
 # The C target without schedules: the naive loop nests, for comparison.
-NAIVE_C = "lower-to-loops,lower-affine,canonicalize,cse"
+NAIVE_C = "lower-to-loops,lower-affine,canonicalize,cse,memory-plan"
 
 
 def c_pipeline(schedules=None, tuning_db=None) -> str:
@@ -58,8 +60,12 @@ def c_pipeline(schedules=None, tuning_db=None) -> str:
         steps.append("schedule")
     if not steps:
         return PIPELINES["lower-to-c"]
-    return ",".join(["lower-to-buffers", *steps,
-                     "linalg-to-loops,lower-affine,canonicalize,cse"])
+    # A schedule given for the convolution needs the convolution as graph-to-linalg wrote it.
+    convs = ("conv-strategy{strategy=direct layout=nchw}"
+             if any("conv" in name for name in (schedules if isinstance(schedules, dict) else {}))
+             else "conv-strategy")
+    return ",".join(["lower-to-linalg", convs, "bufferize", *steps,
+                     "linalg-to-loops,lower-affine,canonicalize,cse,memory-plan"])
 
 
 # What `opt=false` (`tessera run --no-opt`, `tessera.compile(..., optimize=False)`) changes
@@ -69,6 +75,8 @@ UNOPTIMIZED: dict[str, str | None] = {
     "optimize-graph": None,
     "schedule": "epilogues=false",
     "linalg-to-gpu": "fuse=0",
+    "conv-strategy": None,
+    "memory-plan": "reuse=false",
 }
 
 

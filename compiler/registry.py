@@ -25,6 +25,7 @@ PASSES: dict[str, str] = {
     "graph-fold": "tessera.lowering.graph_fold:GraphFoldPass",
     "graph-dce": "tessera.lowering.graph_dce:GraphDcePass",
     "graph-to-linalg": "tessera.lowering.graph_to_linalg:GraphToLinalgPass",
+    "conv-strategy": "tessera.lowering.conv_strategy:ConvStrategyPass",
     "bufferize": "tessera.lowering.bufferize:BufferizePass",
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
     "schedule": "tessera.lowering.schedule:SchedulePass",

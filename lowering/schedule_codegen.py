@@ -549,7 +549,7 @@ class NestGenerator(Packing):
         """The scalar body, on vectors where an operand is a vector; returns the yields."""
         for op in block.ops:
             if isinstance(op, linalg.YieldOp):
-                return [values[v] for v in op.operands]
+                return [values.get(v, v) for v in op.operands]
             if isinstance(op, linalg.IndexOp):
                 d = op.dim.value.data
                 values[op.result] = self.linear(*self.index_terms(

@@ -95,6 +95,8 @@ def kernel_text(op: LinalgStructuredOperation) -> str:
     block = Block(arg_types=[v.type for v in operands])
     copy = op.clone(value_mapper=dict(zip(operands, block.args)))
     copy.attributes.pop(SCHEDULE_ATTR, None)  # the kernel is measured under candidates
+    for mark in ("tessera.conv_strategy", "tessera.conv_layout"):  # conv-strategy's decision
+        copy.attributes.pop(mark, None)
     block.add_ops([copy, func.ReturnOp()])
     function = func.FuncOp(KERNEL, ([v.type for v in operands], []), Region(block))
     function.arg_attrs = _arg_attrs([v in outputs for v in operands])

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "'block=64,64 thread=4,4 k_tile=16'")
     run.add_argument("--sanitize", action="store_true",
                      help="--target cuda-emu: run under AddressSanitizer and UBSan")
+    run.add_argument("--no-opt", action="store_true",
+                     help="compile without the optimizations (graph folding, simplification, "
+                     "CSE and DCE, fusion, buffer reuse), for comparison")
     run.add_argument("--tuning-db", metavar="PATH",
                      help="apply the best schedules of this tuning database (default: the "
                      "default database when it exists; 'none' for no lookup)")
@@ -114,6 +117,11 @@ def run_command(args: argparse.Namespace) -> int:
         raise TesseraError("--gpu-schedule applies to --target cuda and cuda-emu")
     if args.sanitize and args.target != "cuda-emu":
         raise TesseraError("--sanitize applies to --target cuda-emu")
+    if args.no_opt:
+        if args.target == "interp":
+            raise TesseraError("--no-opt applies to the compiled targets; interp runs the "
+                               "graph as written")
+        options["optimize"] = False
     target = backend(args.target, **options)
     text, filename = read_source(Path(args.file))  # a path, whatever its name
     program = Program(text, filename, args.target, parse_bindings(args.bind),

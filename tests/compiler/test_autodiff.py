@@ -289,11 +289,6 @@ def test_every_backward_op_points_at_the_forward_line():
     assert fn.location.line.data == 5 and lines["func.return"] == {5}
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "C target bug outside autodiff: lowering/schedule_codegen.py clone_body looks a yielded "
-    "value up with values[v], not values.get(v, v); after CSE merges a broadcast zero with a "
-    "matmul's fill zero, the broadcast's linalg.generic yields that outer constant (the DSL "
-    "program `return x @ x, 0.0` with results (f32[4, 4], f32[3]) fails the same way)"))
 def test_a_zero_gradient_beside_a_matmul_on_c():
     text = source("a: f64[3, 4], b: f64[4, 2], unused: f64[3]", "return sum(a @ b)",
                   ["b", "unused"])
