@@ -137,7 +137,7 @@ def test_default_schedules_print_as_a_script_that_replays(tmp_path):
     script.write_text(printed.stdout)
     replayed = run("tessera-opt", "examples/mlp.tsr", "-p",
                    f'lower-to-buffers,transform-interpreter{{script="{script}"}},'
-                   "linalg-to-loops,lower-affine,canonicalize,cse")
+                   "linalg-to-loops,lower-affine,canonicalize,cse,memory-plan")
     direct = run("tessera-opt", "examples/mlp.tsr", "-p", "lower-to-c")
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout == direct.stdout
