@@ -11,8 +11,10 @@ program, run on the CPU emulation of the CUDA execution model.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 LEVELS = [
     ("graph", "graph", "the DSL as tensor ops with shapes and source locations"),
@@ -72,8 +74,14 @@ def demo(args) -> int:
     print(f"{rule}\n--- CUDA: the same program as GPU kernels (lower-to-cuda -t cuda) ---")
     print(excerpt(cuda_source, "__global__", args.lines + 6))
     print("(run here on the CPU emulation of the CUDA execution model)")
-    return status or tessera_main(["run", filename, "--entry", entry, "--target", "cuda-emu",
-                                   "--seed", "0", "--repeat", "3"])
+    status = status or tessera_main(["run", filename, "--entry", entry, "--target",
+                                     "cuda-emu", "--seed", "0", "--repeat", "3"])
+    trainer = Path(__file__).resolve().parents[1] / "examples" / "train_mlp.py"
+    if status or not trainer.exists():  # installed without the examples: nothing to train
+        return status
+    print(f"{rule}\n--- Gradients: examples/train_mlp.tsr (value_and_grad + SGD) trained on C "
+          f"---")
+    return subprocess.run([sys.executable, str(trainer)], check=False).returncode
 
 
 if __name__ == "__main__":

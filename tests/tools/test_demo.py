@@ -1,4 +1,5 @@
-"""`make demo`'s job: every level printed, then the program run on C and on the CUDA emulation."""
+"""`make demo`'s job: every level printed, the program run on C and on the CUDA emulation, then
+the MLP trained through its gradient."""
 
 from pathlib import Path
 
@@ -15,3 +16,4 @@ def test_demo_prints_every_level_and_agrees_on_c_and_cuda(capsys):
     assert "mlp on c" in out and "mlp on cuda-emu" in out
     assert out.count("agrees") == 2
     assert "__global__" in out
+    assert "--- Gradients: examples/train_mlp.tsr" in out  # then the training run (its exit status)
