@@ -26,6 +26,7 @@ PASSES: dict[str, str] = {
     "graph-dce": "tessera.lowering.graph_dce:GraphDcePass",
     "graph-to-linalg": "tessera.lowering.graph_to_linalg:GraphToLinalgPass",
     "conv-strategy": "tessera.lowering.conv_strategy:ConvStrategyPass",
+    "linalg-fuse-elementwise": "tessera.lowering.linalg_fuse_elementwise:LinalgFuseElementwisePass",
     "bufferize": "tessera.lowering.bufferize:BufferizePass",
     "linalg-to-loops": "tessera.lowering.linalg_to_loops:LinalgToLoopsPass",
     "schedule": "tessera.lowering.schedule:SchedulePass",
