@@ -20,7 +20,7 @@ SCALESIM_VENV := .venv-scalesim
 SCALESIM_STAMP := $(SCALESIM_VENV)/.installed
 SCALESIM_PACKAGES := 'scalesim==3.0.0' 'numpy<2.4'
 
-.PHONY: demo test pytest lit install bench bench-tuning bench-npu bench-cuda scalesim clean
+.PHONY: demo test pytest lit install bench bench-graph bench-tuning bench-npu bench-cuda scalesim clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(RUN) $(BIN)/python -m bench.kernels $(BENCH_ARGS)
+
+# The graph optimizations end to end (LeNet-5, the MLP, attention): optimized against
+# unoptimized C, NumPy and PyTorch, with peak intermediate memory; and the convolution
+# strategies on many shapes (what conv-strategy's `auto` was fitted to).
+bench-graph: $(BENCH_STAMP)
+	$(RUN) $(BIN)/python -m bench.graph_opts $(BENCH_ARGS)
+	$(RUN) $(BIN)/python -m bench.conv_strategy
 
 # The search strategies against an exhaustively measured matmul space (resumable: the trials
 # go to bench/results/tuning-<machine>.db); `make bench-tuning BENCH_ARGS=--quick` for a
