@@ -234,8 +234,8 @@ def kernel_pipeline(gpu: GpuSchedule) -> str:
     with `gpu` as the options of `linalg-to-gpu`, and no tuning-database lookup."""
     from tessera.targets.cuda.backend import cuda_pipeline
 
-    return cuda_pipeline(f'{gpu.option_text()} tuning_db="none"').removeprefix(
-        "lower-to-buffers,")
+    spec = cuda_pipeline(f'{gpu.option_text()} tuning_db="none"')
+    return spec.partition("bufferize,")[2]
 
 
 def lower_kernel(kernel: str, gpu: GpuSchedule):
