@@ -47,7 +47,8 @@ from xdsl.rewriter import Rewriter
 
 from tessera.compiler.diagnostics import TesseraError
 from tessera.dialects import graph
-from tessera.dialects.graph_interp import GraphFunctions, numpy_dtype, tensor_value
+from tessera.dialects.graph_interp import GraphFunctions
+from tessera.dialects.interp_arrays import numpy_dtype, tensor_value
 
 # The most element operations (multiply-adds for contractions) one evaluation may take: a
 # few milliseconds of NumPy. Bigger ops fold only by the splat rules.

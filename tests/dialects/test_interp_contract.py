@@ -11,7 +11,7 @@ import operator
 import numpy as np
 import pytest
 
-from tessera.dialects import graph_interp
+from tessera.dialects import contract_interp
 
 from interp_helpers import (
     close,
@@ -307,7 +307,7 @@ def test_contract_compare_select_and_math():
 
 @pytest.mark.parametrize("limit", [1, 7, 40, 10**9])
 def test_contract_chunking_gives_the_same_result(monkeypatch, limit):
-    monkeypatch.setattr(graph_interp, "CONTRACT_CHUNK_ELEMENTS", limit)
+    monkeypatch.setattr(contract_interp, "CONTRACT_CHUNK_ELEMENTS", limit)
     a, b = data((5, 6), "f32"), data((6, 3), "f32")
     matmul = contract_text(
         [(ttype((5, 6), "f32"), "f32"), (ttype((6, 3), "f32"), "f32")],

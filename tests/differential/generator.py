@@ -18,6 +18,10 @@ could legitimately disagree: `log` and `sqrt` only see arguments bounded away fr
 from zero, and `exp` is only applied to values whose rough magnitude (tracked per value) is
 small, else to `tanh(x)` or a scaled-down `x`.
 
+The op generators of movement, index notation and int8 quantization live in `gen_movement.py`,
+`gen_index.py` and `gen_quantized.py` (mixins of `Generator`), the shared sizes in
+`gen_support.py`.
+
 `random_case(rng, size_cap=None)` gives the structured form (`Case`, in `case_model.py`) the
 test's shrinker works on: `render(case)` prints it, and `truncate`, `cut`, `drop`, ... make
 smaller cases.
@@ -29,64 +33,25 @@ import math
 import random
 
 from case_model import ENTRY, Case, Step, T, render
-
-SIZES = (1, 2, 3, 4, 5, 7, 8, 11, 13, 16)
-BIG = (17, 31, 33, 64, 67)  # now and then, past the default tile sizes
-SPATIAL = (1, 3, 5, 7, 8, 11, 13, 16)
-MAX_ELEMS = 4096
-INDEX_NAMES = "ijklmnpq"
-# The rough magnitude of a standard-normal input (the test's inputs are `example_inputs`).
-INPUT_MAG = 4.0
-INT_INPUT_MAG = 8  # example_inputs draws integers from [-8, 8]
-INT_LIMIT = 2 ** 20  # i32 values are clamped before they could overflow
-# Rank-0 *parameters* are off: the Python API turns a 0-d argument into shape (1,) on every
-# target (`coerce` calls np.ascontiguousarray), see regressions/9175bc11c776.tsr. Rank-0
-# values inside a program (full reductions, `s[] +=! ...`) and rank-0 results are generated.
-RANK0_PARAMS = True
-SCALES = ("0.0625", "0.03125", "0.125", "0.015625", "0.1", "0.05", "0.3", "1.0")
-
-
-# ---- generation ------------------------------------------------------------------------
+from gen_index import IndexNotationOps
+from gen_movement import MovementOps
+from gen_quantized import QuantizedOps
+from gen_support import (
+    SIZES,
+    BIG,
+    SPATIAL,
+    MAX_ELEMS,
+    INPUT_MAG,
+    INT_INPUT_MAG,
+    INT_LIMIT,
+    RANK0_PARAMS,
+    _broadcast,
+    _pair,
+    _num,
+)
 
 
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
-    out = []
-    n = max(len(a), len(b))
-    a = (1,) * (n - len(a)) + a
-    b = (1,) * (n - len(b)) + b
-    for x, y in zip(a, b):
-        if x != y and 1 not in (x, y):
-            return None
-        out.append(max(x, y))
-    return tuple(out)
-
-
-def _factor(n: int) -> list[int]:
-    out, p = [], 2
-    while p * p <= n:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    if n > 1:
-        out.append(n)
-    return out
-
-
-def _pair(rng: random.Random, a: int, b: int, default: int | None) -> str | None:
-    """An int or an [h, w] pair as DSL text; None when it is the default and left out."""
-    if a == b:
-        if default is not None and a == default and rng.random() < 0.5:
-            return None
-        return f"[{a}, {a}]" if rng.random() < 0.2 else str(a)
-    return f"[{a}, {b}]"
-
-
-def _num(x: float) -> str:
-    return repr(float(x))
-
-
-class Generator:
+class Generator(MovementOps, IndexNotationOps, QuantizedOps):
     def __init__(self, rng: random.Random, size_cap: int | None = None):
         self.rng = rng
         self.cap = size_cap
@@ -490,313 +455,6 @@ class Generator:
                          m * count if op == "sum" else m, name if out == t else None,
                          work=t.numel)
 
-    def f_transpose(self, name, t, m):
-        rng = self.rng
-        if t.rank < 2:
-            return None
-        perm = list(range(t.rank))
-        rng.shuffle(perm)
-        if rng.random() < 0.25:
-            perm, text = list(range(t.rank))[::-1], ""
-        else:
-            text = rng.choice([f", perm=[{', '.join(map(str, perm))}]",
-                               f", [{', '.join(map(str, perm))}]"])
-        out = T(t.dtype, tuple(t.shape[p] for p in perm))
-        o = f"v{self.fresh()}"
-        return self.step("transpose", [f"{o} = transpose({name}{text})"], o, out, m,
-                         name if out == t else None)
-
-    def f_reshape(self, name, t, m):
-        rng = self.rng
-        factors = _factor(t.numel)
-        rank = rng.randint(1, 4)
-        dims = [1] * rank
-        for f in factors:
-            dims[rng.randrange(rank)] *= f
-        rng.shuffle(dims)
-        written = list(dims)
-        if rng.random() < 0.4:
-            written[rng.randrange(rank)] = -1
-        kw = rng.choice(["", "shape="])
-        o = f"v{self.fresh()}"
-        out = T(t.dtype, tuple(dims))
-        line = f"{o} = reshape({name}, {kw}[{', '.join(map(str, written))}])"
-        return self.step("reshape", [line], o, out, m, name if out == t else None)
-
-    def f_flatten(self, name, t, m):
-        rng = self.rng
-        if t.rank < 1:
-            return None
-        if t.rank == 1:
-            start = rng.choice([0, -1])
-        else:
-            start = rng.randint(-t.rank, t.rank - 1)
-        s = start % t.rank
-        out = T(t.dtype, (*t.shape[:s], math.prod(t.shape[s:])))
-        text = "" if start == 1 and rng.random() < 0.5 else rng.choice(
-            [f", start_dim={start}", f", {start}"])
-        o = f"v{self.fresh()}"
-        return self.step("flatten", [f"{o} = flatten({name}{text})"], o, out, m,
-                         name if out == t else None)
-
-    def f_broadcast(self, name, t, m):
-        rng = self.rng
-        shape = [self.dim() if d == 1 and rng.random() < 0.6 else d for d in t.shape]
-        for _ in range(rng.choice([0, 0, 1, 2])):
-            shape.insert(0, self.dim((1, 2, 3, 5)))
-        if not shape:
-            shape = [self.dim()]
-        if math.prod(shape) > MAX_ELEMS:
-            return None
-        out = T(t.dtype, tuple(shape))
-        o = f"v{self.fresh()}"
-        return self.step("broadcast_to",
-                         [f"{o} = broadcast_to({name}, [{', '.join(map(str, shape))}])"],
-                         o, out, m, name if out == t else None)
-
-    def f_concat(self, name, t, m):
-        rng = self.rng
-        if t.rank < 1:
-            return None
-        axis = rng.randint(0, t.rank - 1)
-        n = self.fresh()
-        o = f"v{n}"
-        items = [name]
-        params = {}
-        for i in range(rng.randint(1, 2)):
-            if rng.random() < 0.3:
-                items.append(name)
-                continue
-            p = f"w{n}{'abc'[i]}"
-            shape = list(t.shape)
-            shape[axis] = self.dim()
-            params[p] = T(t.dtype, tuple(shape))
-            items.append(p)
-        rng.shuffle(items)
-        total = sum(t.shape[axis] if it == name else params[it].shape[axis] for it in items)
-        out_shape = list(t.shape)
-        out_shape[axis] = total
-        if math.prod(out_shape) > MAX_ELEMS:
-            return None
-        written = axis - t.rank if rng.random() < 0.3 else axis
-        ax = "" if written == 0 and rng.random() < 0.5 else f", axis={written}"
-        args = (f"[{', '.join(items)}]" if rng.random() < 0.6 else ", ".join(items)) + ax
-        return self.step("concat", [f"{o} = concat({args})"], o, T(t.dtype, tuple(out_shape)),
-                         max(m, INPUT_MAG), None, params)
-
-    def f_slice(self, name, t, m):
-        """A slice with a random non-zero stride per dimension (negative ones included)."""
-        rng = self.rng
-        if t.rank < 1:
-            return None
-        starts, sizes, strides = [], [], []
-        for extent in t.shape:
-            stride = rng.choice([k for k in (1, 1, 2, 3, -1, -1, -2) if abs(k) < max(extent, 2)])
-            start = rng.randrange(extent)
-            reach = start if stride < 0 else extent - 1 - start  # indices left that way
-            starts.append(start)
-            sizes.append(rng.randint(1, reach // abs(stride) + 1))
-            strides.append(stride)
-        out = T(t.dtype, tuple(sizes))
-        text = f"starts=[{', '.join(map(str, starts))}], sizes=[{', '.join(map(str, sizes))}]"
-        if any(k != 1 for k in strides) or rng.random() < 0.3:
-            text += f", strides=[{', '.join(map(str, strides))}]"
-        o = f"v{self.fresh()}"
-        return self.step("slice", [f"{o} = slice({name}, {text})"], o, out, m,
-                         name if out == t else None)
-
-    def f_pad(self, name, t, m):
-        """Zero padding before, after and between the elements of random dimensions."""
-        rng = self.rng
-        if t.rank < 1:
-            return None
-        amounts = {k: [rng.choice((0, 0, 1, 2)) for _ in t.shape]
-                   for k in ("low", "high", "interior")}
-        shape = tuple(lo + hi + n + (n - 1) * k for n, lo, hi, k in
-                      zip(t.shape, amounts["low"], amounts["high"], amounts["interior"]))
-        if math.prod(shape) > MAX_ELEMS:
-            return None
-        text = "".join(f", {k}=[{', '.join(map(str, v))}]" for k, v in amounts.items()
-                       if any(v) or rng.random() < 0.3)
-        o = f"v{self.fresh()}"
-        out = T(t.dtype, shape)
-        return self.step("pad", [f"{o} = pad({name}{text})"], o, out, m,
-                         name if out == t else None)
-
-    def scalar_fn(self, access: str, m: float, dtype: str = "f32") -> tuple[str, float]:
-        rng = self.rng
-        if dtype[0] == "i":
-            forms = [(f"relu({access})", m), (f"abs({access})", m), (f"max({access}, 0)", m),
-                     (f"min({access}, 1)", m + 1), (f"{access} * 2 - 1", 2 * m + 1),
-                     (f"-{access}", m), (f"min(max({access}, -3), 5)", 5)]
-            if m < 2 ** 10:
-                forms.append((f"{access} * {access} + 1", m * m + 1))
-            return rng.choice(forms)
-        forms = [(f"tanh({access})", 1.0), (f"sigmoid({access})", 1.0),
-                 (f"relu({access})", m), (f"abs({access})", m),
-                 (f"max({access}, 0.0)", m), (f"min({access}, 1.0)", m + 1),
-                 (f"{access} * {access} + 1.0", m * m + 1),
-                 (f"sqrt({access} * {access} + 1.0)", m + 1),
-                 (f"log(abs({access}) + 1.0)", math.log(m + 1) + 1),
-                 (f"{access} * 2.0 - 1.0", 2 * m + 1), (f"-{access}", m)]
-        if m <= 8:
-            forms.append((f"exp({access})", math.exp(m)))
-        else:
-            forms.append((f"exp(tanh({access}))", math.e))
-        return rng.choice(forms)
-
-    def f_index(self, name, t, m):
-        rng = self.rng
-        r = t.rank
-        if r < 1 or r > len(INDEX_NAMES) - 1:
-            return None
-        idx = list(INDEX_NAMES[:r])
-        access = f"{name}[{', '.join(idx)}]"
-        n = self.fresh()
-        o, w = f"v{n}", f"w{n}"
-        mode = rng.choice(["map", "reduce", "reduce", "contract", "contract"])
-        scalars = [u for u, ut, _ in self.values if ut.rank == 0 and ut.dtype == t.dtype]
-        if mode == "map":
-            out_idx = list(idx)
-            rng.shuffle(out_idx)
-            rhs, mag = self.scalar_fn(access, m, t.dtype)
-            if scalars and rng.random() < 0.5 and t.dtype[0] != "i":
-                rhs, mag = f"({rhs}) * {rng.choice(scalars)}", mag * 1e3
-            out = T(t.dtype, tuple(t.shape[idx.index(i)] for i in out_idx))
-            line = f"{o}[{', '.join(out_idx)}] = {rhs}"
-            return self.step("index-map", [line], o, out, mag,
-                             name if out == t else None, work=2 * t.numel)
-        if mode == "reduce":
-            keep = rng.sample(idx, rng.randint(0, r - 1) if r > 1 else 0)
-            combine = rng.choice(["+=!", "+=!", "max=!", "min=!", "*=!"])
-            count = t.numel // max(1, math.prod(t.shape[idx.index(i)] for i in keep))
-            if combine == "*=!" and t.dtype[0] == "i":
-                rhs, mag = f"min(max({access}, -2), 2)", 2.0 ** min(count, 200)
-                if count > 16:
-                    return None
-            elif combine == "*=!":
-                rhs, mag = f"sigmoid({access}) + 0.5", 1.5 ** min(count, 200)
-                if count > 40:
-                    return None
-            elif rng.random() < 0.5:
-                rhs, mag = self.scalar_fn(access, m, t.dtype)
-                mag = mag * count if combine == "+=!" else mag
-            else:
-                rhs, mag = access, (m * count if combine == "+=!" else m)
-            out = T(t.dtype, tuple(t.shape[idx.index(i)] for i in keep))
-            line = f"{o}[{', '.join(keep)}] {combine} {rhs}"
-            return self.step(f"index-{combine}", [line], o, out, mag, None, work=t.numel)
-        # contract with a new weight: out[kept..., new] +=! v[idx] * w[reduced..., new]
-        reduced = rng.sample(idx, rng.randint(1, r))
-        kept = [i for i in idx if i not in reduced]
-        new = INDEX_NAMES[r]
-        size = self.dim()
-        w_idx = reduced + [new]
-        rng.shuffle(w_idx)
-        extent = dict(zip(idx, t.shape))
-        extent[new] = size
-        w_t = T(t.dtype, tuple(extent[i] for i in w_idx))
-        out_idx = kept + [new]
-        rng.shuffle(out_idx)
-        out = T(t.dtype, tuple(extent[i] for i in out_idx))
-        if w_t.numel > MAX_ELEMS or out.numel > MAX_ELEMS:
-            return None
-        rhs = f"{access} * {w}[{', '.join(w_idx)}]"
-        if rng.random() < 0.3:
-            rhs += " + 1" if t.dtype[0] == "i" else " + 1.0"
-        count = math.prod(extent[i] for i in reduced)
-        line = f"{o}[{', '.join(out_idx)}] +=! {rhs}"
-        return self.step("index-contract", [line], o, out,
-                         self.grow(t, m, count) + count, None, {w: w_t},
-                         work=math.prod(extent.values()))
-
-    # ---- int8 ops ----------------------------------------------------------------------
-    def scale(self) -> str:
-        return self.rng.choice(SCALES)
-
-    def requant(self, e: str) -> str:
-        rng = self.rng
-        if rng.random() < 0.3:
-            e = f"relu({e})"
-        s = self.scale()
-        return f"requantize({e}, scale={s})" if rng.random() < 0.7 else f"requantize({e}, {s})"
-
-    def q_matmul(self, name, t, m):
-        rng = self.rng
-        if t.rank < 2:
-            return None
-        n = self.fresh()
-        o, w, b = f"v{n}", f"w{n}", f"b{n}"
-        *batch, rows, k = t.shape
-        cols = self.dim()
-        out = (*batch, rows, cols)
-        if math.prod(out) > MAX_ELEMS or k * cols > MAX_ELEMS:
-            return None
-        params = {w: T("i8", (k, cols))}
-        e = f"widen({name}) @ widen({w})"
-        if rng.random() < 0.5:
-            params[b] = T("i32", (cols,))
-            e += f" + {b}"
-        return self.step("qmatmul", [f"{o} = {self.requant(e)}"], o, T("i8", out), 127, None,
-                         params, math.prod(out) * k)
-
-    def q_conv(self, name, t, m):
-        rng = self.rng
-        if t.rank != 4:
-            return None
-        g = self.conv_geometry(t)
-        if g is None:
-            return None
-        o_ch, kernel, stride, padding, dilation, out = g
-        n = self.fresh()
-        o, w, b = f"v{n}", f"w{n}", f"b{n}"
-        params = {w: T("i8", (o_ch, t.shape[1], *kernel))}
-        bias = ""
-        if rng.random() < 0.5:
-            params[b] = T("i32", (o_ch,))
-            bias = f", {b}"
-        e = (f"conv2d(widen({name}), widen({w}){bias}"
-             f"{self.conv_args(kernel, stride, padding, dilation)})")
-        inner = t.shape[1] * kernel[0] * kernel[1]
-        return self.step("qconv2d", [f"{o} = {self.requant(e)}"], o, T("i8", out), 127, None,
-                         params, math.prod(out) * inner)
-
-    def q_elementwise(self, name, t, m):
-        rng = self.rng
-        n = self.fresh()
-        o, w = f"v{n}", f"w{n}"
-        pshape = self.partner(t.shape)
-        out = _broadcast(t.shape, pshape)
-        if out is None or math.prod(out) > MAX_ELEMS:
-            return None
-        a, b = f"widen({name})", f"widen({w})"
-        e = rng.choice([f"{a} * {b} + 3", f"{a} - {b}", f"maximum({a}, {b}) - 2",
-                        f"minimum({b}, {a}) * 2", f"{a} / ({b} * {b} + 1)",
-                        f"({a} * 7) / ({b} * {b} + 2)", f"-{a} + {b}"])
-        return self.step("qelementwise", [f"{o} = {self.requant(e)}"], o, T("i8", out), 127,
-                         name if out == t.shape else None, {w: T("i8", pshape)})
-
-    def q_reduce(self, name, t, m):
-        rng = self.rng
-        if t.rank < 1:
-            return None
-        text, axes, keep = self.reduce_axes(t)
-        out = self.reduced(t, axes, keep)
-        o = f"v{self.fresh()}"
-        if rng.random() < 0.5:
-            e = f"max({name}{text})"
-        else:
-            e = self.requant(f"sum(widen({name}){text})")
-        return self.step("qreduce", [f"{o} = {e}"], o, out, 127, name if out == t else None,
-                         work=t.numel)
-
-    def q_unary(self, name, t, m):
-        o = f"v{self.fresh()}"
-        e = self.rng.choice([f"relu({name})", f"maximum({name}, {name})", f"-{name}",
-                             f"requantize(widen({name}), scale=0.5)"])
-        return self.step("qunary", [f"{o} = {e}"], o, t, 127, name)
-
-    # ---- driver ------------------------------------------------------------------------
     def ops(self, t: T):
         if t.dtype == "i8":
             return [(4, self.q_matmul), (4, self.q_conv), (2, self.q_elementwise),

@@ -27,7 +27,8 @@ from tessera.compiler.api import default_entry
 from tessera.compiler.diagnostics import TesseraError
 from tessera.compiler.pipelines import run_pipeline
 from tessera.dialects import graph
-from tessera.dialects.graph_interp import numpy_dtype, run_graph
+from tessera.dialects.graph_interp import run_graph
+from tessera.dialects.interp_arrays import numpy_dtype
 from tessera.lowering.graph_fold import EVALUATION_BUDGET, dense, exact_multiple
 from tessera.targets import backend
 
