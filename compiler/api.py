@@ -164,22 +164,21 @@ class Program:
         return module
 
     def lowering_spec(self) -> str:
-        """The pipeline that takes a graph module to the level this program's target runs:
-        `lower-to-c` (with its schedules) for c, `lower-to-cuda` (with its GPU options) for
-        cuda and cuda-emu, `lower-to-loops` for loops, `lower-to-buffers` for npu and interp
-        (the last level where buffers are memrefs); without the optimizations where the
-        target option `optimize` is False, as the backends do."""
-        from tessera.compiler.pipelines import c_pipeline, unoptimized
+        """The pipeline this program's target runs on a graph module (its backend's
+        `pipeline()`, with this program's schedules and options); the reference interpreter,
+        which runs the graph itself, is measured at `lower-to-buffers`, the last level where
+        buffers are memrefs."""
+        pipeline = getattr(self._backend(), "pipeline", None)
+        return pipeline() if pipeline is not None else "lower-to-buffers"
 
-        if self.target == "c":
-            spec = c_pipeline(self.schedules, self.tuning_db)
-        elif self.target in ("cuda", "cuda-emu"):
-            from tessera.targets.cuda.backend import cuda_pipeline
+    def _backend(self):
+        from tessera.targets import backend
 
-            spec = cuda_pipeline(self.target_options.get("gpu_options", ""), self.tuning_db)
-        else:
-            spec = "lower-to-loops" if self.target == "loops" else "lower-to-buffers"
-        return spec if self.target_options.get("optimize", True) else unoptimized(spec)
+        options = {key: value for key, value in (("schedules", self.schedules),
+                                                 ("tuning_db", self.tuning_db))
+                   if value is not None}
+        options.update(self.target_options)
+        return backend(self.target, **options)
 
     def memory_report(self, entry: str,
                       bindings: dict[str, int] | None = None) -> MemoryReport:
@@ -257,16 +256,7 @@ class Program:
     def compiled(self, fn: S.Function, bindings: dict[str, int]) -> Callable:
         key = (fn.name, tuple(sorted(bindings.items())))
         if key not in self._compiled:
-            from tessera.targets import backend
-
-            options = {key: value for key, value in (("schedules", self.schedules),
-                                                     ("tuning_db", self.tuning_db))
-                       if value is not None}
-            options.update(self.target_options)
-            self._compiled[key] = backend(self.target, **options).load(
-                self.graph(fn.name, bindings))[
-                fn.name
-            ]
+            self._compiled[key] = self._backend().load(self.graph(fn.name, bindings))[fn.name]
         return self._compiled[key]
 
 

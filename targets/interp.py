@@ -35,12 +35,16 @@ class LoopsBackend:
     def __init__(self, optimize: bool = True):
         self.optimize = optimize
 
+    def pipeline(self) -> str:
+        from tessera.compiler.pipelines import unoptimized
+
+        return "lower-to-loops" if self.optimize else unoptimized("lower-to-loops")
+
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import run_pipeline, unoptimized
+        from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
         from tessera.targets.loop_interp import run_loops
 
         names = _function_names(module)
-        spec = "lower-to-loops"
-        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
+        run_pipeline(self.pipeline(), make_context(), module)
         return {name: (lambda *args, name=name: run_loops(module, name, args)) for name in names}

@@ -22,14 +22,20 @@ class CBackend:
         self.schedules = schedules
         self.tuning_db = tuning_db
 
+    def pipeline(self) -> str:
+        """What a graph module goes through before it is printed as C."""
+        from tessera.compiler.pipelines import c_pipeline, unoptimized
+
+        spec = c_pipeline(self.schedules, self.tuning_db)
+        return spec if self.optimize else unoptimized(spec)
+
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import c_pipeline, run_pipeline, unoptimized
+        from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
         from tessera.targets.c.runner import compile_module
 
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
-        spec = c_pipeline(self.schedules, self.tuning_db)
-        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
+        run_pipeline(self.pipeline(), make_context(), module)
         compiled = compile_module(module, extra_flags=self.extra_flags)
 
         def entry(name: str) -> Compiled:

@@ -126,6 +126,10 @@ class _CudaBackendBase(ABC):
     def call(self, library, symbol: str, arguments: list[Any]) -> None:
         """Call the launcher `symbol` of `library` on `arguments`."""
 
+    def pipeline(self) -> str:
+        """What a graph module goes through before it is printed as CUDA."""
+        return cuda_pipeline(self.gpu_options, self.tuning_db, self.optimize)
+
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
         names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
         self.source, signatures = lower_and_emit(module, self.gpu_options, self.tuning_db,

@@ -139,16 +139,20 @@ class NpuBackend:
     def pipeline(self) -> str:
         text = ",".join(f"{k}={v}" for k, v in self.config.to_json().items())
         tuned = f' tuning_db="{self.tuning_db}"' if self.tuning_db is not None else ""
-        return (f'lower-to-buffers,linalg-to-npu{{config="{text}" '
+        spec = (f'lower-to-buffers,linalg-to-npu{{config="{text}" '
                 f'double_buffer={str(self.double_buffer).lower()} conv={self.conv}{tuned}}}')
+        if self.optimize:
+            return spec
+        from tessera.compiler.pipelines import unoptimized
+
+        return unoptimized(spec)
 
     def load(self, module: ModuleOp) -> dict[str, Compiled]:
-        from tessera.compiler.pipelines import run_pipeline, unoptimized
+        from tessera.compiler.pipelines import run_pipeline
         from tessera.compiler.registry import make_context
         from tessera.targets.npu.simulator import simulate, write_chrome_trace
 
-        spec = self.pipeline()
-        run_pipeline(spec if self.optimize else unoptimized(spec), make_context(), module)
+        run_pipeline(self.pipeline(), make_context(), module)
 
         def entry(program: Program) -> Compiled:
             def call(*args):
